@@ -1,0 +1,209 @@
+"""The metric catalog: every metric eventscope exports, declared once.
+
+The instrumentation records through these declarations, and the dashboard and alert
+generators write their PromQL from them, so a renamed metric cannot leave a panel or
+an alert silently empty.
+
+Names follow the OpenTelemetry messaging semantic conventions where they define one;
+what they do not cover carries the ``eventscope.`` prefix.  Prometheus names are
+derived with the usual OTLP → Prometheus translation (dots to underscores, the unit
+as a suffix, ``_total`` on counters; annotation units such as ``{message}`` add
+nothing).  Label sets are bounded: never a message id, key or payload value.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class Kind(enum.StrEnum):
+    COUNTER = "counter"
+    HISTOGRAM = "histogram"
+    GAUGE = "gauge"
+    UP_DOWN_COUNTER = "updowncounter"
+
+
+class Attr:
+    """Span and metric attribute names (OpenTelemetry spelling)."""
+
+    SYSTEM = "messaging.system"
+    DESTINATION = "messaging.destination.name"
+    CONSUMER_GROUP = "messaging.consumer.group.name"
+    OPERATION_NAME = "messaging.operation.name"
+    OPERATION_TYPE = "messaging.operation.type"
+    MESSAGE_ID = "messaging.message.id"
+    CONVERSATION_ID = "messaging.message.conversation_id"
+    BODY_SIZE = "messaging.message.body.size"
+    BATCH_COUNT = "messaging.batch.message_count"
+    PARTITION = "messaging.destination.partition.id"
+    ERROR_TYPE = "error.type"
+    OUTCOME = "eventscope.outcome"
+    ATTEMPT = "eventscope.attempt"
+    DEAD_LETTER_REASON = "eventscope.dead_letter.reason"
+    DEAD_LETTER_DESTINATION = "eventscope.dead_letter.destination"
+
+
+class Outcome(enum.StrEnum):
+    """How the handling of one message ended."""
+
+    OK = "ok"
+    ERROR = "error"
+    RETRY = "retry"
+    DEAD_LETTER = "dead_letter"
+    DUPLICATE = "duplicate"
+
+
+def prometheus_label(attribute: str) -> str:
+    return attribute.replace(".", "_")
+
+
+_UNIT_SUFFIX = {"s": "seconds", "By": "bytes", "1": "ratio"}
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One exported metric and everything a dashboard needs to query it."""
+
+    name: str
+    kind: Kind
+    unit: str
+    labels: tuple[str, ...]
+    help: str
+    buckets: tuple[float, ...] | None = None
+
+    @property
+    def prometheus_name(self) -> str:
+        """The Prometheus family name (without ``_bucket``/``_sum``/``_count``)."""
+        base = self.name.replace(".", "_")
+        suffix = _UNIT_SUFFIX.get(self.unit)
+        if suffix and not base.endswith("_" + suffix):
+            base = f"{base}_{suffix}"
+        return f"{base}_total" if self.kind is Kind.COUNTER else base
+
+    @property
+    def prometheus_labels(self) -> tuple[str, ...]:
+        return tuple(prometheus_label(label) for label in self.labels)
+
+    def series(self, suffix: str = "") -> str:
+        """A sample name for PromQL: ``series("_bucket")`` for a histogram's buckets."""
+        return self.prometheus_name + suffix
+
+
+# Advisory buckets from the messaging conventions, extended downwards because
+# in-process handlers routinely finish in well under 5 ms.
+PROCESS_BUCKETS = (
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075,
+    0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
+)  # fmt: skip
+# End-to-end latency includes broker time and retries, so it reaches minutes.
+END_TO_END_BUCKETS = (
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+    1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0,
+)  # fmt: skip
+
+_PRODUCER = (Attr.SYSTEM, Attr.DESTINATION, Attr.OPERATION_NAME, Attr.ERROR_TYPE)
+_CONSUMER = (Attr.SYSTEM, Attr.DESTINATION, Attr.CONSUMER_GROUP, Attr.OPERATION_NAME)
+
+CLIENT_OPERATION_DURATION = Metric(
+    "messaging.client.operation.duration",
+    Kind.HISTOGRAM,
+    "s",
+    _PRODUCER,
+    "Duration of a messaging operation initiated by a producer or consumer client.",
+    PROCESS_BUCKETS,
+)
+SENT_MESSAGES = Metric(
+    "messaging.client.sent.messages",
+    Kind.COUNTER,
+    "{message}",
+    _PRODUCER,
+    "Number of messages a producer attempted to send to the broker.",
+)
+CONSUMED_MESSAGES = Metric(
+    "messaging.client.consumed.messages",
+    Kind.COUNTER,
+    "{message}",
+    (*_CONSUMER, Attr.ERROR_TYPE),
+    "Number of messages delivered to the application by a consumer.",
+)
+PROCESS_DURATION = Metric(
+    "messaging.process.duration",
+    Kind.HISTOGRAM,
+    "s",
+    (*_CONSUMER, Attr.ERROR_TYPE),
+    "Duration of processing operations (the handler call, one message or one batch).",
+    PROCESS_BUCKETS,
+)
+PROCESS_OUTCOMES = Metric(
+    "eventscope.process.outcomes",
+    Kind.COUNTER,
+    "{message}",
+    (Attr.SYSTEM, Attr.DESTINATION, Attr.CONSUMER_GROUP, Attr.OUTCOME),
+    "Messages handled, by outcome: ok, error, retry, dead_letter or duplicate.",
+)
+END_TO_END_DURATION = Metric(
+    "eventscope.end_to_end.duration",
+    Kind.HISTOGRAM,
+    "s",
+    (Attr.SYSTEM, Attr.DESTINATION, Attr.CONSUMER_GROUP),
+    "Time from publish to the end of successful processing, retries included.",
+    END_TO_END_BUCKETS,
+)
+IN_FLIGHT = Metric(
+    "eventscope.consumer.in_flight",
+    Kind.UP_DOWN_COUNTER,
+    "{message}",
+    (Attr.SYSTEM, Attr.DESTINATION, Attr.CONSUMER_GROUP),
+    "Messages a handler is processing right now.",
+)
+DEAD_LETTER_MESSAGES = Metric(
+    "eventscope.dead_letter.messages",
+    Kind.COUNTER,
+    "{message}",
+    (Attr.SYSTEM, Attr.DESTINATION, Attr.CONSUMER_GROUP, Attr.DEAD_LETTER_REASON),
+    "Messages routed to a dead-letter destination, by reason.",
+)
+DEAD_LETTER_DEPTH = Metric(
+    "eventscope.dead_letter.depth",
+    Kind.GAUGE,
+    "{message}",
+    (Attr.SYSTEM, Attr.DESTINATION),
+    "Messages waiting in a dead-letter destination.",
+)
+CONSUMER_LAG = Metric(
+    "eventscope.consumer.lag.messages",
+    Kind.GAUGE,
+    "{message}",
+    (Attr.SYSTEM, Attr.DESTINATION, Attr.CONSUMER_GROUP, Attr.PARTITION),
+    "Messages published but not yet committed by the consumer group.",
+)
+CONSUMER_LAG_DURATION = Metric(
+    "eventscope.consumer.lag.duration",
+    Kind.GAUGE,
+    "s",
+    (Attr.SYSTEM, Attr.DESTINATION, Attr.CONSUMER_GROUP, Attr.PARTITION),
+    "Age of the oldest message the consumer group has not committed yet.",
+)
+
+METRICS: tuple[Metric, ...] = (
+    CLIENT_OPERATION_DURATION,
+    SENT_MESSAGES,
+    CONSUMED_MESSAGES,
+    PROCESS_DURATION,
+    PROCESS_OUTCOMES,
+    END_TO_END_DURATION,
+    IN_FLIGHT,
+    DEAD_LETTER_MESSAGES,
+    DEAD_LETTER_DEPTH,
+    CONSUMER_LAG,
+    CONSUMER_LAG_DURATION,
+)
+
+
+def by_name(name: str) -> Metric:
+    """Find a metric by its OpenTelemetry or Prometheus name."""
+    for metric in METRICS:
+        if name in (metric.name, metric.prometheus_name):
+            return metric
+    raise KeyError(name)

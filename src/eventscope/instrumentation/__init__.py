@@ -1,0 +1,47 @@
+"""Decorators, carriers, outcomes and metrics for the code that sends and handles messages."""
+
+from eventscope.instrumentation.carriers import (
+    Carrier,
+    KafkaHeadersCarrier,
+    MappingCarrier,
+    SqsAttributesCarrier,
+    carrier_for,
+)
+from eventscope.instrumentation.consumer import consumer
+from eventscope.instrumentation.context import BatchContext, MessageContext
+from eventscope.instrumentation.meters import DepthReading, LagReading, LagSource
+from eventscope.instrumentation.messages import MessageAdapter, register_message_type
+from eventscope.instrumentation.outcomes import DeadLetter, Retry
+from eventscope.instrumentation.producer import producer
+from eventscope.instrumentation.propagation import extract, inject
+from eventscope.instrumentation.setup import (
+    Configuration,
+    configure,
+    metrics_asgi_app,
+    metrics_wsgi_app,
+)
+
+__all__ = [
+    "BatchContext",
+    "Carrier",
+    "Configuration",
+    "DeadLetter",
+    "DepthReading",
+    "KafkaHeadersCarrier",
+    "LagReading",
+    "LagSource",
+    "MappingCarrier",
+    "MessageAdapter",
+    "MessageContext",
+    "Retry",
+    "SqsAttributesCarrier",
+    "carrier_for",
+    "configure",
+    "consumer",
+    "extract",
+    "inject",
+    "metrics_asgi_app",
+    "metrics_wsgi_app",
+    "producer",
+    "register_message_type",
+]

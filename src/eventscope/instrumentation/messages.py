@@ -1,0 +1,87 @@
+"""Recognising a broker's native message object.
+
+A consumer decorator receives whatever the client library hands the handler: an
+in-memory :class:`~eventscope.memory_bus.Message`, a confluent-kafka ``Message``, a
+boto3 SQS message dict...  A :class:`MessageAdapter` says, for one such type, where
+its headers are, which attempt this is, what span attributes it carries and how to
+settle it (retry, dead-letter).  Adapters are looked up by type and cached.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from eventscope.catalog import Outcome
+
+
+class MessageAdapter(Protocol):
+    system: str | None
+
+    def headers(self, message: Any) -> Any:
+        """The header container (any shape :func:`carrier_for` knows), or ``None``."""
+
+    def destination(self, message: Any) -> str | None: ...
+
+    def attempt(self, message: Any) -> int | None:
+        """The 1-based delivery attempt, when the broker counts deliveries."""
+
+    def attributes(self, message: Any) -> dict[str, Any] | None:
+        """Broker-specific span attributes (partition, offset, routing key, ...)."""
+
+    def settle(self, message: Any, outcome: Outcome, reason: str | None) -> bool:
+        """Carry out a retry or dead-letter outcome; ``False`` if the caller must."""
+
+
+class GenericAdapter:
+    """Messages eventscope has no adapter for: find headers by the usual names.
+
+    An object's ``headers`` attribute (or method, as confluent-kafka has), a mapping's
+    ``"headers"`` or ``"MessageAttributes"`` (SQS) entry, a Redis Streams entry
+    ``(id, fields)``, or a mapping that is itself the headers.
+    """
+
+    system = None
+
+    def headers(self, message: Any) -> Any:
+        if isinstance(message, Mapping):
+            for key in ("headers", "MessageAttributes", "messageAttributes"):
+                if key in message:
+                    return message[key]
+            return message
+        if isinstance(message, tuple) and len(message) == 2 and isinstance(message[1], Mapping):
+            return message[1]
+        found = getattr(message, "headers", None)
+        return found() if callable(found) else found
+
+    def destination(self, message: Any) -> str | None:
+        return None
+
+    def attempt(self, message: Any) -> int | None:
+        return None
+
+    def attributes(self, message: Any) -> dict[str, Any] | None:
+        return None
+
+    def settle(self, message: Any, outcome: Outcome, reason: str | None) -> bool:
+        return False
+
+
+_generic = GenericAdapter()
+_adapters: dict[type, MessageAdapter] = {}
+
+
+def register_message_type(cls: type, adapter: MessageAdapter) -> None:
+    """Teach the consumer decorator a client library's message type."""
+    _adapters[cls] = adapter
+
+
+def adapter_for(message: Any) -> MessageAdapter:
+    cls = type(message)
+    adapter = _adapters.get(cls)
+    if adapter is None:
+        adapter = next(
+            (a for base, a in _adapters.items() if isinstance(message, base)), _generic
+        )
+        _adapters[cls] = adapter
+    return adapter

@@ -1,0 +1,181 @@
+"""The ``@producer`` decorator: a PRODUCER span and trace headers on every message.
+
+The decorated function builds and sends a message; it takes the outgoing headers as
+a parameter (``headers`` by default).  eventscope fills them — ``traceparent``,
+``tracestate``, ``baggage``, an event id and the publish time — inside a ``send``
+span, so the function passes them to its client and nothing else changes.  A call
+without headers gets a fresh dict; a call with headers (a dict, a Kafka header list,
+SQS attributes, ...) has them filled in place.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.trace import INVALID_SPAN, SpanKind, Status, StatusCode
+
+from eventscope.catalog import Attr
+from eventscope.instrumentation import telemetry
+from eventscope.instrumentation.carriers import carrier_for
+from eventscope.instrumentation.meters import SEND, ProducerMeter
+from eventscope.instrumentation.propagation import inject, stamp_event
+
+F = TypeVar("F", bound=Callable[..., Any])
+_clock = time.perf_counter
+
+
+class _Send:
+    __slots__ = ("meter", "span", "started", "token")
+
+    def __init__(self, span: Any, token: Any, meter: ProducerMeter) -> None:
+        self.span = span
+        self.token = token
+        self.meter = meter
+        self.started = _clock()
+
+
+class _ProducerCore:
+    def __init__(self, destination: str | Callable[..., str], system: str) -> None:
+        self.destination = destination
+        self.system = system
+        self._generation = -1
+        self._meters: dict[str, ProducerMeter] = {}
+
+    def _bind(self) -> telemetry.Telemetry:
+        current = telemetry.current()
+        if current.generation != self._generation:
+            self._meters = {}
+            self._generation = current.generation
+        return current
+
+    def begin(self, headers: Any, args: tuple, kwargs: dict) -> _Send:
+        current = self._bind()
+        destination = (
+            self.destination if isinstance(self.destination, str)
+            else self.destination(*args, **kwargs)
+        )  # fmt: skip
+        meter = self._meters.get(destination)
+        if meter is None:
+            meter = self._meters[destination] = current.recorder.producer(self.system, destination)
+        carrier = carrier_for(headers)
+        event_id = stamp_event(carrier)
+        span, token = INVALID_SPAN, None
+        if current.tracing:
+            span = current.tracer.start_span(
+                f"{SEND} {destination}",
+                kind=SpanKind.PRODUCER,
+                attributes={
+                    Attr.SYSTEM: self.system,
+                    Attr.DESTINATION: destination,
+                    Attr.OPERATION_NAME: SEND,
+                    Attr.OPERATION_TYPE: SEND,
+                    Attr.MESSAGE_ID: event_id,
+                },
+            )
+            token = otel_context.attach(trace.set_span_in_context(span))
+        inject(carrier, span if current.tracing else trace.get_current_span())
+        return _Send(span, token, meter)
+
+    def finish(self, send: _Send, exc: BaseException | None) -> None:
+        try:
+            error_type = None if exc is None else type(exc).__qualname__
+            send.meter.sent(_clock() - send.started, error_type)
+            span = send.span
+            if exc is not None and span.is_recording():
+                span.record_exception(exc)
+                span.set_attribute(Attr.ERROR_TYPE, error_type)
+                span.set_status(Status(StatusCode.ERROR, error_type))
+            span.end()
+        except Exception:
+            telemetry.swallowed("producer.finish")
+        finally:
+            if send.token is not None:
+                otel_context.detach(send.token)
+
+
+def _headers_position(fn: Callable[..., Any], name: str) -> int | None:
+    params = list(inspect.signature(fn).parameters.values())
+    for position, param in enumerate(params):
+        if param.name == name:
+            if param.kind is inspect.Parameter.KEYWORD_ONLY:
+                return None
+            return position
+    if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+        raise TypeError(
+            f"{fn.__qualname__} must accept the outgoing headers as a parameter named {name!r}"
+        )
+    return None
+
+
+def producer(
+    destination: str | Callable[..., str],
+    *,
+    system: str = "unknown",
+    headers_param: str = "headers",
+) -> Callable[[F], F]:
+    """Instrument a function that publishes one message (sync or async).
+
+    ``destination`` is the topic, queue or subject, or a function of the call's
+    arguments that returns it.  ``system`` is the semantic-conventions name of the
+    broker (``kafka``, ``rabbitmq``, ``nats``, ``aws_sqs``, ``redis``, ``memory``).
+    """
+
+    def decorate(fn: F) -> F:
+        core = _ProducerCore(destination, system)
+        position = _headers_position(fn, headers_param)
+
+        def start(args: tuple, kwargs: dict) -> tuple[_Send | None, tuple]:
+            if position is not None and len(args) > position:
+                headers = args[position]
+                if headers is None:
+                    headers = {}
+                    args = (*args[:position], headers, *args[position + 1 :])
+            else:
+                headers = kwargs.get(headers_param)
+                if headers is None:
+                    headers = kwargs[headers_param] = {}
+            try:
+                return core.begin(headers, args, kwargs), args
+            except Exception:
+                telemetry.swallowed("producer.begin")
+                return None, args
+
+        if inspect.iscoroutinefunction(fn):
+
+            @functools.wraps(fn)
+            async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+                send, args = start(args, kwargs)
+                try:
+                    result = await fn(*args, **kwargs)
+                except BaseException as exc:
+                    if send is not None:
+                        core.finish(send, exc)
+                    raise
+                if send is not None:
+                    core.finish(send, None)
+                return result
+
+            return async_wrapper  # type: ignore[return-value]
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            send, args = start(args, kwargs)
+            try:
+                result = fn(*args, **kwargs)
+            except BaseException as exc:
+                if send is not None:
+                    core.finish(send, exc)
+                raise
+            if send is not None:
+                core.finish(send, None)
+            return result
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate

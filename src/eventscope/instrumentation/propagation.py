@@ -1,0 +1,172 @@
+"""Trace context, event id and publish time, into and out of message headers.
+
+The W3C trace-context and baggage formats are handled here directly because this is
+the per-message hot path: a strict ``traceparent`` parse and a formatted write cost a
+fraction of the generic propagator machinery.  When the application has installed a
+different global propagator (B3, Jaeger, ...), that propagator is used instead, so
+eventscope never overrides a choice the application made.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from dataclasses import dataclass
+
+from opentelemetry import baggage as otel_baggage
+from opentelemetry import propagate, trace
+from opentelemetry.baggage.propagation import W3CBaggagePropagator
+from opentelemetry.context import Context
+from opentelemetry.propagators.textmap import Getter, Setter
+from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags, TraceState
+
+from eventscope.instrumentation import headers as h
+from eventscope.instrumentation.carriers import Carrier
+
+_TRACEPARENT = re.compile(r"([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?")
+_W3C_FIELDS = frozenset({h.TRACEPARENT, h.TRACESTATE, h.BAGGAGE})
+_baggage = W3CBaggagePropagator()
+
+
+class _CarrierGetter(Getter[Carrier]):
+    def get(self, carrier: Carrier, key: str) -> list[str] | None:
+        value = carrier.get(key)
+        return None if value is None else [value]
+
+    def keys(self, carrier: Carrier) -> list[str]:
+        return list(carrier.keys())
+
+
+class _CarrierSetter(Setter[Carrier]):
+    def set(self, carrier: Carrier, key: str, value: str) -> None:
+        carrier.set(key, value)
+
+
+_getter = _CarrierGetter()
+_setter = _CarrierSetter()
+_w3c_checked: tuple[int, bool] = (0, True)
+
+
+def _global_is_w3c() -> bool:
+    """Whether the global propagator speaks only W3C headers (cached per object)."""
+    global _w3c_checked
+    propagator = propagate.get_global_textmap()
+    key = id(propagator)
+    if _w3c_checked[0] != key:
+        _w3c_checked = (key, set(propagator.fields) <= _W3C_FIELDS)
+    return _w3c_checked[1]
+
+
+def parse_traceparent(value: str) -> SpanContext | None:
+    """A remote span context from a ``traceparent`` value, or ``None`` if invalid.
+
+    Follows the W3C rules: lower-case hex, version ``ff`` forbidden, version ``00``
+    exactly 55 characters, later versions may append ``-`` fields, all-zero ids invalid.
+    """
+    match = _TRACEPARENT.fullmatch(value)
+    if match is None:
+        return None
+    version, trace_hex, span_hex, flags_hex, rest = match.groups()
+    if version == "ff" or (version == "00" and rest):
+        return None
+    trace_id = int(trace_hex, 16)
+    span_id = int(span_hex, 16)
+    if not trace_id or not span_id:
+        return None
+    return SpanContext(trace_id, span_id, True, TraceFlags(int(flags_hex, 16) & 0x01))
+
+
+def format_traceparent(span_context: SpanContext) -> str:
+    return (
+        f"00-{span_context.trace_id:032x}-{span_context.span_id:016x}-"
+        f"{span_context.trace_flags & 0x01:02x}"
+    )
+
+
+@dataclass(slots=True)
+class Incoming:
+    """What a message's headers say about where it came from."""
+
+    context: Context | None
+    """Context with the producer's span as parent (and baggage), ``None`` if absent."""
+    span_context: SpanContext | None
+    event_id: str | None
+    published_at: float | None
+
+
+def extract(carrier: Carrier) -> Incoming:
+    """Read trace context, event id and publish time; anything malformed is dropped."""
+    span_context = None
+    context = None
+    if _global_is_w3c():
+        traceparent = carrier.get(h.TRACEPARENT)
+        if traceparent is not None:
+            span_context = parse_traceparent(traceparent)
+        if span_context is not None:
+            tracestate = carrier.get(h.TRACESTATE)
+            if tracestate:
+                span_context = _with_tracestate(span_context, tracestate)
+            context = trace.set_span_in_context(NonRecordingSpan(span_context))
+        if carrier.get(h.BAGGAGE) is not None:
+            context = _baggage.extract(carrier, context or Context(), getter=_getter)
+    else:
+        context = propagate.extract(carrier, getter=_getter, context=Context())
+        remote = trace.get_current_span(context).get_span_context()
+        span_context = remote if remote.is_valid else None
+    return Incoming(
+        context, span_context, carrier.get(h.EVENT_ID), _published_at(carrier.get(h.PUBLISHED_AT))
+    )
+
+
+def _with_tracestate(span_context: SpanContext, value: str) -> SpanContext:
+    state = TraceState.from_header([value])
+    return SpanContext(
+        span_context.trace_id, span_context.span_id, True, span_context.trace_flags, state
+    )
+
+
+def _published_at(value: str | None) -> float | None:
+    if value is None or len(value) > 32:
+        return None
+    try:
+        stamp = float(value)
+    except ValueError:
+        return None
+    return stamp if 0 < stamp < 1e11 else None
+
+
+def inject(carrier: Carrier, span: trace.Span, context: Context | None = None) -> None:
+    """Write the context of ``span`` (and the current baggage) into ``carrier``.
+
+    A span that is not recording still carries a valid context when the application
+    runs without a tracing SDK only if an upstream context exists; with no valid
+    context nothing is written, which is what the W3C specification asks.
+    """
+    if not _global_is_w3c():
+        propagate.inject(carrier, setter=_setter, context=trace.set_span_in_context(span, context))
+        return
+    span_context = span.get_span_context()
+    if span_context.is_valid:
+        carrier.set(h.TRACEPARENT, format_traceparent(span_context))
+        if span_context.trace_state:
+            carrier.set(h.TRACESTATE, span_context.trace_state.to_header())
+    if otel_baggage.get_all(context):
+        _baggage.inject(carrier, context=context, setter=_setter)
+
+
+def stamp_event(carrier: Carrier) -> str:
+    """Give the message an event id and a publish time.
+
+    A message that already has an event id is being forwarded or republished (a
+    retry topic, a dead-letter queue): it keeps its id and its first publish time, so
+    deduplication still works and end-to-end latency includes the retries.
+    """
+    event_id = carrier.get(h.EVENT_ID)
+    if event_id is None:
+        event_id = str(uuid.uuid4())
+        carrier.set(h.EVENT_ID, event_id)
+    elif _published_at(carrier.get(h.PUBLISHED_AT)) is not None:
+        return event_id
+    carrier.set(h.PUBLISHED_AT, f"{time.time():.6f}")
+    return event_id

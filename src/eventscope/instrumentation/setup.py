@@ -1,0 +1,196 @@
+"""``configure()``: tracing and metrics for a service, in one call.
+
+It sets up what an OpenTelemetry user would otherwise wire by hand — a tracer
+provider with the service's resource, Prometheus (a registry, an HTTP endpoint, or
+an ASGI/WSGI app to mount) and OTLP export of traces and metrics — honouring the
+standard ``OTEL_*`` environment variables.  Providers the application already set up
+are reused, never replaced.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from opentelemetry import metrics, trace
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from prometheus_client import REGISTRY, CollectorRegistry, start_http_server
+from prometheus_client import make_asgi_app as _prom_asgi
+from prometheus_client import make_wsgi_app as _prom_wsgi
+
+from eventscope._version import __version__
+from eventscope.errors import UsageError
+from eventscope.instrumentation import telemetry
+from eventscope.instrumentation.meters import (
+    LagSource,
+    OpenTelemetryRecorder,
+    Recorder,
+    combine,
+    prometheus_recorder,
+)
+
+
+@dataclass
+class Configuration:
+    """What ``configure()`` set up; keep it to shut exporters down cleanly."""
+
+    tracer_provider: trace.TracerProvider
+    recorder: Recorder
+    registry: CollectorRegistry | None
+    metrics_port: int | None = None
+    meter_provider: MeterProvider | None = None
+    _closers: list[Any] = field(default_factory=list)
+
+    def watch(self, source: LagSource) -> None:
+        """Export consumer lag and dead-letter depth read from ``source``."""
+        self.recorder.watch(source)
+
+    def shutdown(self) -> None:
+        """Flush and stop exporters and the metrics endpoint."""
+        for close in reversed(self._closers):
+            try:
+                close()
+            except Exception:
+                telemetry.swallowed("configuration.shutdown")
+        self._closers.clear()
+
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() == "true"
+
+
+def _otlp_wanted(signal: str) -> bool:
+    """OTLP is on when an endpoint is configured or the exporter env var names it."""
+    exporter = os.environ.get(f"OTEL_{signal}_EXPORTER", "")
+    if exporter:
+        return "otlp" in {e.strip() for e in exporter.split(",")}
+    return bool(
+        os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+        or os.environ.get(f"OTEL_EXPORTER_OTLP_{signal}_ENDPOINT")
+    )
+
+
+def _http_protocol(signal: str) -> bool:
+    protocol = os.environ.get(f"OTEL_EXPORTER_OTLP_{signal}_PROTOCOL") or os.environ.get(
+        "OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"
+    )
+    return protocol.startswith("http")
+
+
+def _otlp_span_exporter() -> Any:
+    try:
+        if _http_protocol("TRACES"):
+            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+        else:
+            from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+    except ImportError as exc:
+        raise UsageError("OTLP export needs the 'otlp' extra: pip install 'eventscope[otlp]'") \
+            from exc  # fmt: skip
+    return OTLPSpanExporter()
+
+
+def _otlp_metric_reader() -> Any:
+    from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+
+    try:
+        if _http_protocol("METRICS"):
+            from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+        else:
+            from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
+    except ImportError as exc:
+        raise UsageError("OTLP export needs the 'otlp' extra: pip install 'eventscope[otlp]'") \
+            from exc  # fmt: skip
+    return PeriodicExportingMetricReader(OTLPMetricExporter())
+
+
+def configure(
+    service_name: str | None = None,
+    *,
+    prometheus: bool = True,
+    registry: CollectorRegistry | None = None,
+    metrics_port: int | None = None,
+    metrics_address: str = "0.0.0.0",
+    otlp: bool | None = None,
+    tracing: bool = True,
+    tracer_provider: trace.TracerProvider | None = None,
+    meter_provider: metrics.MeterProvider | None = None,
+    span_processors: Sequence[SpanProcessor] = (),
+    set_global: bool = True,
+) -> Configuration:
+    """Set up tracing and metrics for this process once.
+
+    ``prometheus`` records into ``registry`` (prometheus-client's default one unless
+    given) and, with ``metrics_port``, serves it over HTTP (port 0 picks a free one;
+    see ``Configuration.metrics_port``).  ``otlp`` exports traces and metrics over
+    OTLP; by default it is on when ``OTEL_EXPORTER_OTLP_ENDPOINT`` (or a per-signal
+    endpoint) is set or ``OTEL_TRACES_EXPORTER``/``OTEL_METRICS_EXPORTER`` say
+    ``otlp``.  ``OTEL_SERVICE_NAME`` and ``OTEL_RESOURCE_ATTRIBUTES`` fill the
+    resource; ``OTEL_SDK_DISABLED=true`` leaves tracing to the global providers.
+    ``tracer_provider``/``meter_provider`` use the given providers instead of
+    creating or finding one.
+    """
+    resource_attrs = {SERVICE_NAME: service_name} if service_name else {}
+    resource = Resource.create(resource_attrs)
+    closers: list[Any] = []
+    sdk_disabled = _env_flag("OTEL_SDK_DISABLED")
+
+    tp = tracer_provider or trace.get_tracer_provider()
+    if tracer_provider is None and not sdk_disabled and not isinstance(tp, TracerProvider):
+        tp = TracerProvider(resource=resource)
+        if set_global:
+            trace.set_tracer_provider(tp)
+    if isinstance(tp, TracerProvider):
+        processors = list(span_processors)
+        if (otlp if otlp is not None else _otlp_wanted("TRACES")) and not sdk_disabled:
+            processors.append(BatchSpanProcessor(_otlp_span_exporter()))
+        for processor in processors:
+            tp.add_span_processor(processor)
+        closers.append(tp.force_flush)
+
+    recorders: list[Recorder] = []
+    prom_registry = None
+    port = None
+    if prometheus:
+        prom_registry = registry if registry is not None else REGISTRY
+        recorders.append(prometheus_recorder(prom_registry))
+        if metrics_port is not None:
+            try:
+                server, _thread = start_http_server(metrics_port, metrics_address, prom_registry)
+            except OSError as exc:
+                raise UsageError(f"cannot serve metrics on port {metrics_port}: {exc}") from exc
+            port = server.server_address[1]
+            closers.append(server.shutdown)
+            closers.append(server.server_close)
+
+    mp = meter_provider
+    own_mp = None
+    if mp is None and (otlp if otlp is not None else _otlp_wanted("METRICS")) and not sdk_disabled:
+        own_mp = mp = MeterProvider(resource=resource, metric_readers=[_otlp_metric_reader()])
+        if set_global:
+            metrics.set_meter_provider(own_mp)
+        closers.append(own_mp.shutdown)
+    if mp is not None:
+        meter = mp.get_meter(telemetry.INSTRUMENTATION_NAME, __version__)
+        recorders.append(OpenTelemetryRecorder(meter))
+    if not recorders:
+        recorders.append(OpenTelemetryRecorder(metrics.get_meter(telemetry.INSTRUMENTATION_NAME)))
+
+    recorder = combine(recorders)
+    tracer = tp.get_tracer(telemetry.INSTRUMENTATION_NAME, __version__)
+    telemetry.install(tracer, recorder, tracing=tracing)
+    return Configuration(tp, recorder, prom_registry, port, own_mp, closers)
+
+
+def metrics_asgi_app(registry: CollectorRegistry | None = None) -> Any:
+    """An ASGI app serving the Prometheus metrics, to mount in an existing service."""
+    return _prom_asgi(registry if registry is not None else REGISTRY)
+
+
+def metrics_wsgi_app(registry: CollectorRegistry | None = None) -> Any:
+    """A WSGI app serving the Prometheus metrics, to mount in an existing service."""
+    return _prom_wsgi(registry if registry is not None else REGISTRY)
