@@ -1,0 +1,70 @@
+"""Wiring: one ``orders`` topic, two consumer groups, retries and a dead-letter topic.
+
+Billing calls a (simulated) payment gateway that now and then times out: those
+orders are retried and go through.  Poison orders fail validation in both groups,
+are retried up to ``MAX_ATTEMPTS`` times and end in ``orders.dlq``.  Both consumers
+deduplicate by event id, so a redelivered order is recorded as a duplicate instead
+of being charged or shipped twice.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from typing import Any
+
+from eventscope import InMemoryBus, Message, consumer, producer
+from eventscope_orders.events import Order
+
+TOPIC = "orders"
+MAX_ATTEMPTS = 3
+BILLING = "billing"
+SHIPPING = "shipping"
+
+
+class GatewayTimeout(Exception):
+    """The payment gateway did not answer in time (transient)."""
+
+
+class OrderSystem:
+    """The example application, on the in-memory bus."""
+
+    def __init__(self, bus: InMemoryBus, *, gateway_failure_rate: float = 0.03,
+                 work: bool = True, seed: int = 7) -> None:  # fmt: skip
+        self.bus = bus
+        self.gateway_failure_rate = gateway_failure_rate
+        self.work = work
+        self._random = random.Random(seed)
+        self._random_lock = threading.Lock()
+        self.charged: set[str] = set()
+        self.shipped: set[str] = set()
+        bus.create_topic(TOPIC)
+        bus.subscribe(TOPIC, BILLING, self.bill, max_attempts=MAX_ATTEMPTS)
+        bus.subscribe(TOPIC, SHIPPING, self.ship, max_attempts=MAX_ATTEMPTS)
+
+    def _chance(self) -> float:
+        with self._random_lock:
+            return self._random.random()
+
+    def _work(self, low_ms: float, high_ms: float) -> None:
+        if self.work:
+            time.sleep((low_ms + (high_ms - low_ms) * self._chance()) / 1000)
+
+    @producer(TOPIC, system="memory")
+    def place_order(self, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+        self.bus.publish(TOPIC, payload, key=payload.get("customer_id"), headers=headers)
+
+    @consumer(group=BILLING, max_attempts=MAX_ATTEMPTS, deduplicate=100_000)
+    def bill(self, message: Message) -> None:
+        order = Order.from_payload(message.value)
+        self._work(0.5, 3.0)
+        if self._chance() < self.gateway_failure_rate:
+            raise GatewayTimeout(f"payment gateway timed out for {order.order_id}")
+        self.charged.add(order.order_id)
+
+    @consumer(group=SHIPPING, max_attempts=MAX_ATTEMPTS, deduplicate=100_000)
+    def ship(self, message: Message) -> None:
+        order = Order.from_payload(message.value)
+        self._work(0.2, 1.0)
+        self.shipped.add(order.order_id)

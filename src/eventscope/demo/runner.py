@@ -1,0 +1,186 @@
+"""Runs the example order system on the in-memory bus and measures it."""
+
+from __future__ import annotations
+
+import random
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any, TextIO
+
+from opentelemetry.sdk.trace import TracerProvider
+from prometheus_client import CollectorRegistry
+
+from eventscope import catalog
+from eventscope.demo import stats
+from eventscope.demo.tally import TraceTally
+from eventscope.demo.tree import render_trace
+from eventscope.instrumentation import configure, telemetry
+from eventscope.memory_bus import InMemoryBus
+from eventscope_orders import OrderSystem, make_order
+from eventscope_orders.system import BILLING, SHIPPING, TOPIC
+
+GROUPS = (BILLING, SHIPPING)
+
+
+@dataclass
+class DemoOptions:
+    messages: int | None = 500
+    duration: float | None = None
+    rate: float = 250.0
+    poison_rate: float = 0.02
+    duplicate_rate: float = 0.01
+    partitions: int = 3
+    metrics_port: int | None = 9464
+    seed: int = 42
+    drain_timeout: float = 60.0
+
+
+@dataclass
+class DemoResult:
+    published: int
+    processed: int
+    retried: int
+    dead_lettered: int
+    duplicates: int
+    traced: int
+    lag: int
+    dlq_depth: int
+    p50_ms: float
+    p99_ms: float
+    e2e_p99_ms: float
+    seconds: float
+    throughput_per_s: float
+    drained: bool
+    metrics_port: int | None
+    groups: dict[str, dict[str, int]] = field(default_factory=dict)
+    sample_trace: list[str] = field(default_factory=list)
+
+    @property
+    def invariants_hold(self) -> bool:
+        return (self.processed + self.dead_lettered == self.published
+                and self.traced == self.published)  # fmt: skip
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["invariants_hold"] = self.invariants_hold
+        return data
+
+
+class _Demo:
+    def __init__(self, options: DemoOptions, live: TextIO | None) -> None:
+        self.options = options
+        self.live = live
+        self.registry = CollectorRegistry()
+        self.tally = TraceTally(TOPIC)
+        provider = TracerProvider()
+        self.configuration = configure(
+            "eventscope-demo", registry=self.registry, metrics_port=options.metrics_port,
+            tracer_provider=provider, span_processors=[self.tally], set_global=False,
+        )  # fmt: skip
+        self.bus = InMemoryBus(partitions=options.partitions,
+                               redelivery_rate=options.duplicate_rate, seed=options.seed)  # fmt: skip
+        self.configuration.watch(self.bus)
+        self.system = OrderSystem(self.bus, seed=options.seed)
+        self.random = random.Random(options.seed)
+        self.published = 0
+        self.started = time.monotonic()
+
+    def _should_publish(self) -> bool:
+        o = self.options
+        if o.messages is not None and self.published >= o.messages:
+            return False
+        return o.duration is None or time.monotonic() - self.started < o.duration
+
+    def publish_all(self, tick: Callable[[], None]) -> None:
+        interval = 1.0 / self.options.rate if self.options.rate > 0 else 0.0
+        next_tick = time.monotonic() + 1.0
+        while self._should_publish():
+            poison = self.random.random() < self.options.poison_rate
+            self.system.place_order(make_order(self.published, self.random, poison=poison))
+            self.published += 1
+            now = time.monotonic()
+            if now >= next_tick:
+                tick()
+                next_tick = now + 1.0
+            if interval:
+                delay = self.started + self.published * interval - now
+                if delay > 0:
+                    time.sleep(delay)
+
+    def lag(self) -> dict[str, int]:
+        return {g: self.bus.lag(g, TOPIC) for g in GROUPS}
+
+    def line(self) -> str:
+        r = self.registry
+        elapsed = time.monotonic() - self.started
+        processed = stats.outcome_count(r, TOPIC, "ok")
+        lag = " ".join(f"{g}={n}" for g, n in self.lag().items())
+        return (
+            f"[{elapsed:5.1f}s] published {self.published} ({self.published / elapsed:.0f}/s)"
+            f" | handled ok {processed} | retried {stats.outcome_count(r, TOPIC, 'retry')}"
+            f" | dead-lettered {stats.outcome_count(r, TOPIC, 'dead_letter')}"
+            f" | duplicates {stats.outcome_count(r, TOPIC, 'duplicate')}"
+            f" | p50 {stats.latency_ms(r, catalog.PROCESS_DURATION, 0.5, TOPIC):.2f} ms"
+            f" p99 {stats.latency_ms(r, catalog.PROCESS_DURATION, 0.99, TOPIC):.2f} ms"
+            f" | e2e p99 {stats.latency_ms(r, catalog.END_TO_END_DURATION, 0.99, TOPIC):.2f} ms"
+            f" | lag {lag}"
+        )
+
+    def tick(self) -> None:
+        if self.live is not None:
+            print(self.line(), file=self.live, flush=True)
+
+    def result(self, drained: bool) -> DemoResult:
+        r = self.registry
+        seconds = time.monotonic() - self.started
+        processed, dead = self.tally.outcomes(GROUPS)
+        groups = {
+            g: {
+                outcome: int(stats.counter_total(r, catalog.PROCESS_OUTCOMES, **{
+                    "messaging_destination_name": TOPIC, "messaging_consumer_group_name": g,
+                    "eventscope_outcome": outcome}))  # fmt: skip
+                for outcome in ("ok", "retry", "dead_letter", "duplicate", "error")
+            }
+            | {"lag": self.bus.lag(g, TOPIC)}
+            for g in GROUPS
+        }
+        depth = sum(d.messages for d in self.bus.dead_letter_depths())
+        return DemoResult(
+            published=self.published,
+            processed=processed,
+            retried=stats.outcome_count(r, TOPIC, "retry"),
+            dead_lettered=dead,
+            duplicates=stats.outcome_count(r, TOPIC, "duplicate"),
+            traced=self.tally.traced(),
+            lag=sum(self.lag().values()),
+            dlq_depth=depth,
+            p50_ms=stats.latency_ms(r, catalog.PROCESS_DURATION, 0.5, TOPIC),
+            p99_ms=stats.latency_ms(r, catalog.PROCESS_DURATION, 0.99, TOPIC),
+            e2e_p99_ms=stats.latency_ms(r, catalog.END_TO_END_DURATION, 0.99, TOPIC),
+            seconds=round(seconds, 3),
+            throughput_per_s=round(self.published / seconds, 1) if seconds else 0.0,
+            drained=drained,
+            metrics_port=self.configuration.metrics_port,
+            groups=groups,
+            sample_trace=render_trace(self.tally.sample_trace()),
+        )
+
+
+def run_demo(options: DemoOptions, live: TextIO | None = sys.stderr) -> DemoResult:
+    """Publish, drain, and report; ``live`` gets one summary line per second."""
+    demo = _Demo(options, live)
+    try:
+        demo.bus.start()
+        if live is not None and demo.configuration.metrics_port is not None:
+            print(f"metrics on http://127.0.0.1:{demo.configuration.metrics_port}/metrics",
+                  file=live, flush=True)  # fmt: skip
+        demo.publish_all(demo.tick)
+        drained = demo.bus.drain(options.drain_timeout)
+        demo.tick()
+        return demo.result(drained)
+    finally:
+        demo.bus.stop()
+        demo.configuration.shutdown()
+        telemetry.reset()
