@@ -30,8 +30,14 @@ class GatewayTimeout(Exception):
 class OrderSystem:
     """The example application, on the in-memory bus."""
 
-    def __init__(self, bus: InMemoryBus, *, gateway_failure_rate: float = 0.03,
-                 work: bool = True, seed: int = 7) -> None:  # fmt: skip
+    def __init__(
+        self,
+        bus: InMemoryBus,
+        *,
+        gateway_failure_rate: float = 0.03,
+        work: bool = True,
+        seed: int = 7,
+    ) -> None:
         self.bus = bus
         self.gateway_failure_rate = gateway_failure_rate
         self.work = work

@@ -93,14 +93,48 @@ class Metric:
 # Advisory buckets from the messaging conventions, extended downwards because
 # in-process handlers routinely finish in well under 5 ms.
 PROCESS_BUCKETS = (
-    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075,
-    0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
-)  # fmt: skip
+    0.0001,
+    0.00025,
+    0.0005,
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.075,
+    0.1,
+    0.25,
+    0.5,
+    0.75,
+    1.0,
+    2.5,
+    5.0,
+    7.5,
+    10.0,
+)
 # End-to-end latency includes broker time and retries, so it reaches minutes.
 END_TO_END_BUCKETS = (
-    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
-    1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0,
-)  # fmt: skip
+    0.0005,
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
+    10.0,
+    30.0,
+    60.0,
+    120.0,
+    300.0,
+    600.0,
+)
 
 _PRODUCER = (Attr.SYSTEM, Attr.DESTINATION, Attr.OPERATION_NAME, Attr.ERROR_TYPE)
 _CONSUMER = (Attr.SYSTEM, Attr.DESTINATION, Attr.CONSUMER_GROUP, Attr.OPERATION_NAME)

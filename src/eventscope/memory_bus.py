@@ -26,8 +26,8 @@ from typing import Any
 
 from eventscope.catalog import Outcome
 from eventscope.instrumentation import headers as h
-from eventscope.instrumentation.meters import DepthReading, LagReading
 from eventscope.instrumentation.messages import register_message_type
+from eventscope.instrumentation.meters import DepthReading, LagReading
 
 SYSTEM = "memory"
 DLQ_SUFFIX = ".dlq"
@@ -86,8 +86,16 @@ Handler = Callable[[Message], Any]
 class Subscription:
     """A handler consuming a topic as a member of a consumer group."""
 
-    def __init__(self, bus: InMemoryBus, topic: str, group: str, handler: Handler,
-                 max_attempts: int, dead_letter_topic: str | None, retry_backoff: float) -> None:  # fmt: skip
+    def __init__(
+        self,
+        bus: InMemoryBus,
+        topic: str,
+        group: str,
+        handler: Handler,
+        max_attempts: int,
+        dead_letter_topic: str | None,
+        retry_backoff: float,
+    ) -> None:
         self.bus = bus
         self.topic = topic
         self.group = group
@@ -141,8 +149,9 @@ class Subscription:
 class InMemoryBus:
     """Partitioned topics, consumer groups with committed offsets, retries and a DLQ."""
 
-    def __init__(self, *, partitions: int = 1, redelivery_rate: float = 0.0,
-                 seed: int | None = None) -> None:  # fmt: skip
+    def __init__(
+        self, *, partitions: int = 1, redelivery_rate: float = 0.0, seed: int | None = None
+    ) -> None:
         if partitions < 1:
             raise ValueError("partitions must be at least 1")
         if not 0.0 <= redelivery_rate < 1.0:
@@ -170,8 +179,15 @@ class InMemoryBus:
         with self._cond:
             return sorted(self._topics)
 
-    def publish(self, topic: str, value: Any, *, key: Any = None,
-                headers: dict[str, str] | None = None, partition: int | None = None) -> Message:  # fmt: skip
+    def publish(
+        self,
+        topic: str,
+        value: Any,
+        *,
+        key: Any = None,
+        headers: dict[str, str] | None = None,
+        partition: int | None = None,
+    ) -> Message:
         """Append a record; the same key always lands on the same partition."""
         with self._cond:
             self.create_topic(topic)
@@ -182,15 +198,24 @@ class InMemoryBus:
                 else:
                     partition = self._round_robin % len(log)
                     self._round_robin += 1
-            record = Message(topic, partition, len(log[partition]), value, key,
-                             dict(headers or {}), time.time())  # fmt: skip
+            record = Message(
+                topic, partition, len(log[partition]), value, key, dict(headers or {}), time.time()
+            )
             log[partition].append(record)
             self._cond.notify_all()
             return record
 
     def _delivery(self, record: Message, attempt: int) -> Message:
-        return Message(record.topic, record.partition, record.offset, record.value, record.key,
-                       dict(record.headers), record.timestamp, attempt)  # fmt: skip
+        return Message(
+            record.topic,
+            record.partition,
+            record.offset,
+            record.value,
+            record.key,
+            dict(record.headers),
+            record.timestamp,
+            attempt,
+        )
 
     def _dead_letter(self, record: Message, topic: str, reason: str) -> None:
         headers = dict(record.headers)
@@ -200,8 +225,16 @@ class InMemoryBus:
 
     # --- consumer groups --------------------------------------------------------
 
-    def subscribe(self, topic: str, group: str, handler: Handler, *, max_attempts: int = 3,
-                  dead_letter_topic: str | None = "", retry_backoff: float = 0.0) -> Subscription:  # fmt: skip
+    def subscribe(
+        self,
+        topic: str,
+        group: str,
+        handler: Handler,
+        *,
+        max_attempts: int = 3,
+        dead_letter_topic: str | None = "",
+        retry_backoff: float = 0.0,
+    ) -> Subscription:
         """Consume ``topic`` as a member of ``group``.
 
         Members of one group share the topic's partitions.  A message is delivered up
@@ -225,8 +258,11 @@ class InMemoryBus:
         return subscription
 
     def _assigned(self, subscription: Subscription) -> list[int]:
-        members = [s for s in self._subscriptions
-                   if s.group == subscription.group and s.topic == subscription.topic]  # fmt: skip
+        members = [
+            s
+            for s in self._subscriptions
+            if s.group == subscription.group and s.topic == subscription.topic
+        ]
         index = members.index(subscription)
         return list(range(len(self._topics[subscription.topic])))[index :: len(members)]
 
@@ -288,8 +324,12 @@ class InMemoryBus:
                 self._start_thread(subscription)
 
     def _start_thread(self, subscription: Subscription) -> None:
-        thread = threading.Thread(target=self._run, args=(subscription,), daemon=True,
-                                  name=f"eventscope-{subscription.group}-{subscription.topic}")  # fmt: skip
+        thread = threading.Thread(
+            target=self._run,
+            args=(subscription,),
+            daemon=True,
+            name=f"eventscope-{subscription.group}-{subscription.topic}",
+        )
         self._threads.append(thread)
         thread.start()
 
@@ -343,8 +383,10 @@ class InMemoryBus:
 
     def lag(self, group: str, topic: str) -> int:
         """Messages in ``topic`` that ``group`` has not committed yet."""
-        return sum(e - c for e, c in zip(self.end_offsets(topic), self.committed(group, topic),
-                                         strict=True))  # fmt: skip
+        return sum(
+            e - c
+            for e, c in zip(self.end_offsets(topic), self.committed(group, topic), strict=True)
+        )
 
     def groups(self) -> list[tuple[str, str]]:
         """(group, topic) pairs with committed offsets."""

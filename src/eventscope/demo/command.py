@@ -38,25 +38,51 @@ def register(commands: argparse._SubParsersAction) -> None:
         "consumer groups, poison orders that end in the dead-letter topic) on the "
         "in-memory bus, serve /metrics, and print a live summary.",
     )
-    parser.add_argument("--messages", type=_positive(int, "--messages"), default=None,
-                        help="stop after N orders are published and drained (default 500)")
-    parser.add_argument("--duration", type=_positive(float, "--duration"), default=None,
-                        help="stop publishing after S seconds")
-    parser.add_argument("--rate", type=_positive(float, "--rate"), default=250.0,
-                        help="orders published per second (default 250)")
-    parser.add_argument("--poison-rate", type=_fraction, default=0.02,
-                        help="share of orders that always fail (default 0.02)")
-    parser.add_argument("--duplicate-rate", type=_fraction, default=0.01,
-                        help="share of deliveries repeated, as after a lost commit (default 0.01)")
+    parser.add_argument(
+        "--messages",
+        type=_positive(int, "--messages"),
+        default=None,
+        help="stop after N orders are published and drained (default 500)",
+    )
+    parser.add_argument(
+        "--duration",
+        type=_positive(float, "--duration"),
+        default=None,
+        help="stop publishing after S seconds",
+    )
+    parser.add_argument(
+        "--rate",
+        type=_positive(float, "--rate"),
+        default=250.0,
+        help="orders published per second (default 250)",
+    )
+    parser.add_argument(
+        "--poison-rate",
+        type=_fraction,
+        default=0.02,
+        help="share of orders that always fail (default 0.02)",
+    )
+    parser.add_argument(
+        "--duplicate-rate",
+        type=_fraction,
+        default=0.01,
+        help="share of deliveries repeated, as after a lost commit (default 0.01)",
+    )
     parser.add_argument("--partitions", type=_positive(int, "--partitions"), default=3)
-    parser.add_argument("--metrics-port", type=_positive(int, "--metrics-port", True),
-                        default=9464, help="serve /metrics here (0: any free port)")
-    parser.add_argument("--no-metrics-server", action="store_true",
-                        help="do not serve /metrics")
+    parser.add_argument(
+        "--metrics-port",
+        type=_positive(int, "--metrics-port", True),
+        default=9464,
+        help="serve /metrics here (0: any free port)",
+    )
+    parser.add_argument("--no-metrics-server", action="store_true", help="do not serve /metrics")
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--json", action="store_true",
-                        help="print one JSON object at the end instead of the text summary")
-    parser.set_defaults(run=_run)  # fmt: skip
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object at the end instead of the text summary",
+    )
+    parser.set_defaults(run=_run)
 
 
 def _run(args: argparse.Namespace) -> int:

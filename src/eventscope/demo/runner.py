@@ -59,8 +59,9 @@ class DemoResult:
 
     @property
     def invariants_hold(self) -> bool:
-        return (self.processed + self.dead_lettered == self.published
-                and self.traced == self.published)  # fmt: skip
+        return (
+            self.processed + self.dead_lettered == self.published and self.traced == self.published
+        )
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -76,11 +77,16 @@ class _Demo:
         self.tally = TraceTally(TOPIC)
         provider = TracerProvider()
         self.configuration = configure(
-            "eventscope-demo", registry=self.registry, metrics_port=options.metrics_port,
-            tracer_provider=provider, span_processors=[self.tally], set_global=False,
-        )  # fmt: skip
-        self.bus = InMemoryBus(partitions=options.partitions,
-                               redelivery_rate=options.duplicate_rate, seed=options.seed)  # fmt: skip
+            "eventscope-demo",
+            registry=self.registry,
+            metrics_port=options.metrics_port,
+            tracer_provider=provider,
+            span_processors=[self.tally],
+            set_global=False,
+        )
+        self.bus = InMemoryBus(
+            partitions=options.partitions, redelivery_rate=options.duplicate_rate, seed=options.seed
+        )
         self.configuration.watch(self.bus)
         self.system = OrderSystem(self.bus, seed=options.seed)
         self.random = random.Random(options.seed)
@@ -138,9 +144,17 @@ class _Demo:
         processed, dead = self.tally.outcomes(GROUPS)
         groups = {
             g: {
-                outcome: int(stats.counter_total(r, catalog.PROCESS_OUTCOMES, **{
-                    "messaging_destination_name": TOPIC, "messaging_consumer_group_name": g,
-                    "eventscope_outcome": outcome}))  # fmt: skip
+                outcome: int(
+                    stats.counter_total(
+                        r,
+                        catalog.PROCESS_OUTCOMES,
+                        **{
+                            "messaging_destination_name": TOPIC,
+                            "messaging_consumer_group_name": g,
+                            "eventscope_outcome": outcome,
+                        },
+                    )
+                )
                 for outcome in ("ok", "retry", "dead_letter", "duplicate", "error")
             }
             | {"lag": self.bus.lag(g, TOPIC)}
@@ -174,8 +188,11 @@ def run_demo(options: DemoOptions, live: TextIO | None = sys.stderr) -> DemoResu
     try:
         demo.bus.start()
         if live is not None and demo.configuration.metrics_port is not None:
-            print(f"metrics on http://127.0.0.1:{demo.configuration.metrics_port}/metrics",
-                  file=live, flush=True)  # fmt: skip
+            print(
+                f"metrics on http://127.0.0.1:{demo.configuration.metrics_port}/metrics",
+                file=live,
+                flush=True,
+            )
         demo.publish_all(demo.tick)
         drained = demo.bus.drain(options.drain_timeout)
         demo.tick()

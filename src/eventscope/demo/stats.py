@@ -54,14 +54,21 @@ def histogram_quantile(q: float, buckets: list[tuple[float, float]]) -> float | 
                 return lower_bound
             if count == lower_count:
                 return bound
-            return lower_bound + (bound - lower_bound) * (rank - lower_count) / (count - lower_count)
+            return lower_bound + (bound - lower_bound) * (rank - lower_count) / (
+                count - lower_count
+            )
         lower_bound, lower_count = bound, count
     return lower_bound
 
 
 def outcome_count(registry: CollectorRegistry, destination: str, outcome: str) -> int:
-    return int(counter_total(registry, catalog.PROCESS_OUTCOMES, **{
-        _DESTINATION: destination, prometheus_label(Attr.OUTCOME): outcome}))  # fmt: skip
+    return int(
+        counter_total(
+            registry,
+            catalog.PROCESS_OUTCOMES,
+            **{_DESTINATION: destination, prometheus_label(Attr.OUTCOME): outcome},
+        )
+    )
 
 
 def latency_ms(registry: CollectorRegistry, metric: Metric, q: float, destination: str) -> float:

@@ -67,9 +67,10 @@ class TraceTally(SpanProcessor):
         """Messages whose consumer span has the producer's span as parent or link."""
         with self._lock:
             return sum(
-                1 for e in self._events.values()
+                1
+                for e in self._events.values()
                 if e.producer_span is not None and e.producer_span in e.consumer_parents
-            )  # fmt: skip
+            )
 
     def outcomes(self, groups: tuple[str, ...]) -> tuple[int, int]:
         """(processed by every group, dead-lettered by at least one group)."""

@@ -7,12 +7,12 @@ from eventscope.instrumentation.carriers import (
     SqsAttributesCarrier,
     carrier_for,
 )
-from eventscope.instrumentation.consumer import consumer
+from eventscope.instrumentation.consumer_decorator import consumer
 from eventscope.instrumentation.context import BatchContext, MessageContext
-from eventscope.instrumentation.meters import DepthReading, LagReading, LagSource
 from eventscope.instrumentation.messages import MessageAdapter, register_message_type
+from eventscope.instrumentation.meters import DepthReading, LagReading, LagSource
 from eventscope.instrumentation.outcomes import DeadLetter, Retry
-from eventscope.instrumentation.producer import producer
+from eventscope.instrumentation.producer_decorator import producer
 from eventscope.instrumentation.propagation import extract, inject
 from eventscope.instrumentation.setup import (
     Configuration,

@@ -117,7 +117,7 @@ class KafkaHeadersCarrier:
 
     def keys(self) -> Iterator[str]:
         for item in self.headers:
-            text = _text_key(item[0]) if type(item) is tuple and item else None
+            text = _text_key(item[0]) if type(item) is tuple and len(item) == 2 else None
             if text is not None:
                 yield text
 
@@ -173,9 +173,7 @@ def carrier_for(headers: Any) -> Carrier:
         return MappingCarrier(headers)
     if isinstance(headers, list | tuple):
         return KafkaHeadersCarrier(headers)
-    if isinstance(headers, _CARRIERS) or isinstance(headers, Carrier):
+    if isinstance(headers, Carrier):
         return headers
     return MappingCarrier({})
 
-
-_CARRIERS = (MappingCarrier, KafkaHeadersCarrier, SqsAttributesCarrier)

@@ -17,8 +17,18 @@ class MessageContext:
     :meth:`retry`, :meth:`dead_letter`, :meth:`duplicate`.
     """
 
-    __slots__ = ("_outcome", "_reason", "attempt", "destination", "event_id", "group",
-                 "headers", "message", "published_at", "span")  # fmt: skip
+    __slots__ = (
+        "_outcome",
+        "_reason",
+        "attempt",
+        "destination",
+        "event_id",
+        "group",
+        "headers",
+        "message",
+        "published_at",
+        "span",
+    )
 
     def __init__(
         self,

@@ -80,8 +80,6 @@ def adapter_for(message: Any) -> MessageAdapter:
     cls = type(message)
     adapter = _adapters.get(cls)
     if adapter is None:
-        adapter = next(
-            (a for base, a in _adapters.items() if isinstance(message, base)), _generic
-        )
+        adapter = next((a for base, a in _adapters.items() if isinstance(message, base)), _generic)
         _adapters[cls] = adapter
     return adapter

@@ -30,7 +30,9 @@ SEND = "send"
 class ConsumerMeter(Protocol):
     def started(self, count: int) -> None: ...
 
-    def finished(self, count: int, duration: float, error_type: str | None) -> None: ...
+    def finished(self, count: int, duration: float | None, error_type: str | None) -> None:
+        """``count`` messages left the handler; ``duration`` of the process operation
+        (``None`` for the messages of a batch, whose one operation is recorded apart)."""
 
     def outcome(self, outcome: Outcome, end_to_end: float | None, reason: str | None) -> None: ...
 
@@ -91,8 +93,16 @@ def _prom_family(metric: Metric, registry: CollectorRegistry) -> Any:
 
 
 class _PromConsumer:
-    __slots__ = ("_by_error", "_dead", "_e2e", "_families", "_in_flight", "_labels",
-                 "_outcomes", "_reasons")  # fmt: skip
+    __slots__ = (
+        "_by_error",
+        "_dead",
+        "_e2e",
+        "_families",
+        "_in_flight",
+        "_labels",
+        "_outcomes",
+        "_reasons",
+    )
 
     def __init__(self, families: PrometheusRecorder, system: str, destination: str, group: str):
         self._families = families
@@ -120,11 +130,13 @@ class _PromConsumer:
     def started(self, count: int) -> None:
         self._in_flight.inc(count)
 
-    def finished(self, count: int, duration: float, error_type: str | None) -> None:
-        self._in_flight.dec(count)
+    def finished(self, count: int, duration: float | None, error_type: str | None) -> None:
         process, consumed = self._by_error.get(error_type) or self._children(error_type)
-        process.observe(duration)
-        consumed.inc(count)
+        if count:
+            self._in_flight.dec(count)
+            consumed.inc(count)
+        if duration is not None:
+            process.observe(duration)
 
     def outcome(self, outcome: Outcome, end_to_end: float | None, reason: str | None) -> None:
         self._outcomes[outcome].inc()
@@ -259,12 +271,14 @@ class _OtelConsumer:
     def started(self, count: int) -> None:
         self._recorder.in_flight.add(count, self._attrs)
 
-    def finished(self, count: int, duration: float, error_type: str | None) -> None:
+    def finished(self, count: int, duration: float | None, error_type: str | None) -> None:
         r = self._recorder
-        r.in_flight.add(-count, self._attrs)
         attrs = self._process_attrs(error_type)
-        r.process.record(duration, attrs)
-        r.consumed.add(count, attrs)
+        if count:
+            r.in_flight.add(-count, self._attrs)
+            r.consumed.add(count, attrs)
+        if duration is not None:
+            r.process.record(duration, attrs)
 
     def outcome(self, outcome: Outcome, end_to_end: float | None, reason: str | None) -> None:
         r = self._recorder
@@ -285,8 +299,11 @@ class _OtelProducer:
 
     def __init__(self, recorder: OpenTelemetryRecorder, system: str, destination: str):
         self._recorder = recorder
-        self._attrs = {Attr.SYSTEM: system, Attr.DESTINATION: destination,
-                       Attr.OPERATION_NAME: SEND}  # fmt: skip
+        self._attrs = {
+            Attr.SYSTEM: system,
+            Attr.DESTINATION: destination,
+            Attr.OPERATION_NAME: SEND,
+        }
         self._by_error: dict[str | None, dict[str, str]] = {}
 
     def sent(self, duration: float, error_type: str | None) -> None:
@@ -386,7 +403,7 @@ class _FanOutConsumer:
         for m in self._meters:
             m.started(count)
 
-    def finished(self, count: int, duration: float, error_type: str | None) -> None:
+    def finished(self, count: int, duration: float | None, error_type: str | None) -> None:
         for m in self._meters:
             m.finished(count, duration, error_type)
 
@@ -425,4 +442,3 @@ class FanOutRecorder:
 
 def combine(recorders: list[Recorder]) -> Recorder:
     return recorders[0] if len(recorders) == 1 else FanOutRecorder(recorders)
-

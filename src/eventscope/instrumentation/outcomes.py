@@ -14,7 +14,7 @@ from eventscope.catalog import Outcome
 MAX_REASON_LENGTH = 64
 
 
-class Retry(Exception):  # noqa: N818 - it names the outcome the handler asks for
+class Retry(Exception):
     """Raise from a handler to have the message delivered again."""
 
     def __init__(self, reason: str = "retry requested") -> None:
@@ -22,7 +22,7 @@ class Retry(Exception):  # noqa: N818 - it names the outcome the handler asks fo
         self.reason = reason
 
 
-class DeadLetter(Exception):  # noqa: N818 - it names the outcome the handler asks for
+class DeadLetter(Exception):
     """Raise from a handler to send the message to the dead-letter destination."""
 
     def __init__(self, reason: str) -> None:

@@ -89,8 +89,9 @@ def _otlp_span_exporter() -> Any:
         else:
             from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
     except ImportError as exc:
-        raise UsageError("OTLP export needs the 'otlp' extra: pip install 'eventscope[otlp]'") \
-            from exc  # fmt: skip
+        raise UsageError(
+            "OTLP export needs the 'otlp' extra: pip install 'eventscope[otlp]'"
+        ) from exc
     return OTLPSpanExporter()
 
 
@@ -103,8 +104,9 @@ def _otlp_metric_reader() -> Any:
         else:
             from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
     except ImportError as exc:
-        raise UsageError("OTLP export needs the 'otlp' extra: pip install 'eventscope[otlp]'") \
-            from exc  # fmt: skip
+        raise UsageError(
+            "OTLP export needs the 'otlp' extra: pip install 'eventscope[otlp]'"
+        ) from exc
     return PeriodicExportingMetricReader(OTLPMetricExporter())
 
 

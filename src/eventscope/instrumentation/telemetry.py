@@ -87,8 +87,9 @@ class ErrorLog:
         if where in self._seen:
             return
         self._seen.add(where)
-        logger.warning("eventscope: telemetry failed in %s; continuing without it", where,
-                       exc_info=True)  # fmt: skip
+        logger.warning(
+            "eventscope: telemetry failed in %s; continuing without it", where, exc_info=True
+        )
 
 
 swallowed = ErrorLog()

@@ -26,8 +26,8 @@ from eventscope.instrumentation import headers as h
 from eventscope.instrumentation import telemetry
 from eventscope.instrumentation.carriers import carrier_for
 from eventscope.instrumentation.context import BatchContext, MessageContext
-from eventscope.instrumentation.meters import PROCESS, ConsumerMeter
 from eventscope.instrumentation.messages import MessageAdapter, adapter_for
+from eventscope.instrumentation.meters import PROCESS, ConsumerMeter
 from eventscope.instrumentation.outcomes import outcome_of_failure
 from eventscope.instrumentation.propagation import extract
 
@@ -41,10 +41,17 @@ _clock = time.perf_counter
 class _Delivery:
     """One message on its way through the handler."""
 
-    __slots__ = ("adapter", "ctx", "meter", "message", "skip", "system")
+    __slots__ = ("adapter", "ctx", "message", "meter", "skip", "system")
 
-    def __init__(self, message: Any, adapter: MessageAdapter, ctx: MessageContext,
-                 meter: ConsumerMeter, system: str, skip: bool) -> None:  # fmt: skip
+    def __init__(
+        self,
+        message: Any,
+        adapter: MessageAdapter,
+        ctx: MessageContext,
+        meter: ConsumerMeter,
+        system: str,
+        skip: bool,
+    ) -> None:
         self.message = message
         self.adapter = adapter
         self.ctx = ctx
@@ -56,10 +63,11 @@ class _Delivery:
 class _Run:
     """One handler call: a message, or a batch of them, under one span."""
 
-    __slots__ = ("deliveries", "span", "started", "token")
+    __slots__ = ("deliveries", "single", "span", "started", "token")
 
-    def __init__(self, deliveries: list[_Delivery], span: Any, token: Any) -> None:
+    def __init__(self, deliveries: list[_Delivery], span: Any, token: Any, single: bool) -> None:
         self.deliveries = deliveries
+        self.single = single
         self.span = span
         self.token = token
         self.started = _clock()
@@ -89,9 +97,15 @@ class _DuplicateFilter:
 class _ConsumerCore:
     """Everything the wrapper does around the handler call, kept out of its frame."""
 
-    def __init__(self, destination: str | None, group: str, system: str | None,
-                 max_attempts: int | None, deduplicate: int,
-                 headers: Callable[[Any], Any] | None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        destination: str | None,
+        group: str,
+        system: str | None,
+        max_attempts: int | None,
+        deduplicate: int,
+        headers: Callable[[Any], Any] | None,
+    ) -> None:
         self.destination = destination
         self.group = group
         self.system = system
@@ -127,8 +141,16 @@ class _ConsumerCore:
         system = self.system or adapter.system or "unknown"
         destination = self.destination or adapter.destination(message) or "unknown"
         attempt = adapter.attempt(message) or _attempt_header(carrier.get(h.ATTEMPT))
-        ctx = MessageContext(message, raw, incoming.event_id, attempt, incoming.published_at,
-                             destination, self.group, span)  # fmt: skip
+        ctx = MessageContext(
+            message,
+            raw,
+            incoming.event_id,
+            attempt,
+            incoming.published_at,
+            destination,
+            self.group,
+            span,
+        )
         skip = self.duplicates is not None and incoming.event_id in self.duplicates
         meter = self._meter(system, destination)
         return _Delivery(message, adapter, ctx, meter, system, skip), incoming
@@ -159,7 +181,7 @@ class _ConsumerCore:
             ctx.span = span
             token = otel_context.attach(trace.set_span_in_context(span, incoming.context))
         delivery.meter.started(1)
-        return _Run([delivery], span, token)
+        return _Run([delivery], span, token, True)
 
     def begin_batch(self, messages: Iterable[Any]) -> _Run:
         self._bind()
@@ -190,7 +212,7 @@ class _ConsumerCore:
         for delivery in deliveries:
             delivery.ctx.span = span
             delivery.meter.started(1)
-        return _Run(deliveries, span, token)
+        return _Run(deliveries, span, token, False)
 
     def finish(self, run: _Run, exc: BaseException | None) -> bool:
         """Record the run's outcome; ``True`` if the handler's exception must propagate."""
@@ -210,6 +232,7 @@ class _ConsumerCore:
         propagate = False
         span_outcome = Outcome.OK
         error_type = None
+        batch = not run.single
         for delivery in run.deliveries:
             ctx = delivery.ctx
             if delivery.skip:
@@ -225,7 +248,7 @@ class _ConsumerCore:
             if outcome is Outcome.OK and ctx.published_at is not None:
                 latency = max(0.0, now - ctx.published_at)
             meter = delivery.meter
-            meter.finished(1, duration, err)
+            meter.finished(1, None if batch else duration, err)
             meter.outcome(outcome, latency, reason)
             if outcome in _SETTLED_BY_BROKER:
                 settled = delivery.adapter.settle(delivery.message, outcome, reason)
@@ -237,6 +260,10 @@ class _ConsumerCore:
                 self.duplicates.remember(ctx.event_id)
             if outcome is not Outcome.OK and span_outcome is Outcome.OK:
                 span_outcome, error_type = outcome, err
+        if batch and run.deliveries:
+            # One process operation, however many messages it handled.
+            run_error = type(exc).__qualname__ if exc is not None else None
+            run.deliveries[0].meter.finished(0, duration, run_error)
         if span.is_recording():
             span.set_attribute(Attr.OUTCOME, span_outcome.value)
             if exc is not None:
@@ -249,8 +276,9 @@ class _ConsumerCore:
 
     def fallback_context(self, message: Any) -> MessageContext:
         """A context for the handler when eventscope itself failed to build one."""
-        return MessageContext(message, None, None, 1, None, self.destination or "unknown",
-                              self.group, INVALID_SPAN)  # fmt: skip
+        return MessageContext(
+            message, None, None, 1, None, self.destination or "unknown", self.group, INVALID_SPAN
+        )
 
 
 def _outcome_error(outcome: Outcome) -> str | None:
@@ -271,8 +299,12 @@ def _message_position(fn: Callable[..., Any]) -> tuple[int, str, str | None]:
         raise TypeError(f"{fn.__qualname__} must take the message as a parameter")
     ctx_name = None
     for param in params[index + 1 :]:
-        if param.name == "ctx" or param.annotation in (MessageContext, BatchContext,
-                                                          "MessageContext", "BatchContext"):
+        if param.name == "ctx" or param.annotation in (
+            MessageContext,
+            BatchContext,
+            "MessageContext",
+            "BatchContext",
+        ):
             ctx_name = param.name
     return index, params[index].name, ctx_name
 
@@ -303,8 +335,9 @@ def consumer(
         raise ValueError("deduplicate applies to single-message handlers, not batch=True")
 
     def decorate(fn: F) -> F:
-        core = _ConsumerCore(destination, group or fn.__name__, system, max_attempts,
-                             deduplicate, headers)  # fmt: skip
+        core = _ConsumerCore(
+            destination, group or fn.__name__, system, max_attempts, deduplicate, headers
+        )
         index, param_name, ctx_name = _message_position(fn)
         begin = core.begin_batch if batch else core.begin
 
@@ -329,8 +362,11 @@ def consumer(
         def _context_for(run: _Run | None, message: Any) -> Any:
             if run is None:
                 fallback = core.fallback_context
-                return BatchContext([fallback(m) for m in message], INVALID_SPAN) if batch \
-                    else fallback(message)  # fmt: skip
+                return (
+                    BatchContext([fallback(m) for m in message], INVALID_SPAN)
+                    if batch
+                    else fallback(message)
+                )
             if batch:
                 return BatchContext([d.ctx for d in run.deliveries], run.span)
             return run.deliveries[0].ctx

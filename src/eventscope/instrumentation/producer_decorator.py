@@ -57,9 +57,10 @@ class _ProducerCore:
     def begin(self, headers: Any, args: tuple, kwargs: dict) -> _Send:
         current = self._bind()
         destination = (
-            self.destination if isinstance(self.destination, str)
+            self.destination
+            if isinstance(self.destination, str)
             else self.destination(*args, **kwargs)
-        )  # fmt: skip
+        )
         meter = self._meters.get(destination)
         if meter is None:
             meter = self._meters[destination] = current.recorder.producer(self.system, destination)
