@@ -11,9 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterator, MutableMapping, MutableSequence
 from typing import Any, Protocol, runtime_checkable
 
+from eventscope.instrumentation import headers as h
 from eventscope.instrumentation.headers import MAX_VALUE_LENGTH
 
 _FORBIDDEN = ("\r", "\n", "\x00")
+_ENCODED = {
+    name: name.encode()
+    for name in (h.TRACEPARENT, h.TRACESTATE, h.BAGGAGE, h.EVENT_ID, h.PUBLISHED_AT, h.ATTEMPT)
+}
 
 
 @runtime_checkable
@@ -29,6 +34,15 @@ class Carrier(Protocol):
 
 def clean_value(value: Any) -> str | None:
     """The header value as safe text, or ``None`` if it cannot be trusted."""
+    if type(value) is str:  # the common case, checked without a loop or a call
+        if (
+            len(value) <= MAX_VALUE_LENGTH
+            and "\n" not in value
+            and "\r" not in value
+            and "\x00" not in value
+        ):
+            return value
+        return None
     if isinstance(value, bytes | bytearray | memoryview):
         try:
             value = bytes(value).decode("utf-8")
@@ -71,7 +85,7 @@ class MappingCarrier:
         mapping = self.mapping
         value = mapping.get(key)
         if value is None:
-            value = mapping.get(key.encode())
+            value = mapping.get(_ENCODED.get(key) or key.encode())
             if value is None:
                 return None
         return clean_value(value)
@@ -176,4 +190,3 @@ def carrier_for(headers: Any) -> Carrier:
     if isinstance(headers, Carrier):
         return headers
     return MappingCarrier({})
-

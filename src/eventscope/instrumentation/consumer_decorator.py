@@ -6,6 +6,9 @@ batch, linked to every producer span), hands the handler a :class:`MessageContex
 if it asks for one, and afterwards records processing duration, end-to-end latency
 and the outcome.  Whatever goes wrong inside eventscope is logged once and
 swallowed: the handler runs, and its own exceptions are never replaced.
+
+This is the per-message hot path; it is written to allocate little and call little
+(one context object per message, meters bound in advance).
 """
 
 from __future__ import annotations
@@ -26,51 +29,19 @@ from eventscope.instrumentation import headers as h
 from eventscope.instrumentation import telemetry
 from eventscope.instrumentation.carriers import carrier_for
 from eventscope.instrumentation.context import BatchContext, MessageContext
-from eventscope.instrumentation.messages import MessageAdapter, adapter_for
+from eventscope.instrumentation.messages import adapter_for
 from eventscope.instrumentation.meters import PROCESS, ConsumerMeter
 from eventscope.instrumentation.outcomes import outcome_of_failure
-from eventscope.instrumentation.propagation import extract
+from eventscope.instrumentation.propagation import Incoming, extract
 
 F = TypeVar("F", bound=Callable[..., Any])
-_SETTLED_BY_BROKER = (Outcome.RETRY, Outcome.DEAD_LETTER)
 _FAILED = frozenset({Outcome.ERROR, Outcome.RETRY, Outcome.DEAD_LETTER})
+_SETTLED_BY_BROKER = frozenset({Outcome.RETRY, Outcome.DEAD_LETTER})
 _now = time.time
 _clock = time.perf_counter
-
-
-class _Delivery:
-    """One message on its way through the handler."""
-
-    __slots__ = ("adapter", "ctx", "message", "meter", "skip", "system")
-
-    def __init__(
-        self,
-        message: Any,
-        adapter: MessageAdapter,
-        ctx: MessageContext,
-        meter: ConsumerMeter,
-        system: str,
-        skip: bool,
-    ) -> None:
-        self.message = message
-        self.adapter = adapter
-        self.ctx = ctx
-        self.meter = meter
-        self.system = system
-        self.skip = skip
-
-
-class _Run:
-    """One handler call: a message, or a batch of them, under one span."""
-
-    __slots__ = ("deliveries", "single", "span", "started", "token")
-
-    def __init__(self, deliveries: list[_Delivery], span: Any, token: Any, single: bool) -> None:
-        self.deliveries = deliveries
-        self.single = single
-        self.span = span
-        self.token = token
-        self.started = _clock()
+_attach = otel_context.attach
+_detach = otel_context.detach
+_in_context = trace.set_span_in_context
 
 
 class _DuplicateFilter:
@@ -113,8 +84,9 @@ class _ConsumerCore:
         self.headers = headers
         self.duplicates = _DuplicateFilter(deduplicate) if deduplicate else None
         self._generation = -1
-        self._tracer: trace.Tracer | None = None
-        self._tracing = True
+        self._tracer: Any = None
+        self._tracing = False
+        self._recorder: Any = None
         self._meters: dict[tuple[str, str], ConsumerMeter] = {}
 
     def _bind(self) -> None:
@@ -126,18 +98,12 @@ class _ConsumerCore:
             self._meters = {}
             self._generation = current.generation
 
-    def _meter(self, system: str, destination: str) -> ConsumerMeter:
-        meter = self._meters.get((system, destination))
-        if meter is None:
-            meter = self._recorder.consumer(system, destination, self.group)
-            self._meters[(system, destination)] = meter
-        return meter
-
-    def _delivery(self, message: Any, span: Any) -> tuple[_Delivery, Any]:
+    def _context(self, message: Any) -> tuple[MessageContext, Incoming, str]:
+        """Read one message: its context, what its headers said, and its system."""
         adapter = adapter_for(message)
         raw = self.headers(message) if self.headers else adapter.headers(message)
         carrier = carrier_for(raw)
-        incoming = extract(carrier)
+        incoming = extract(carrier, trace_context=self._tracing)
         system = self.system or adapter.system or "unknown"
         destination = self.destination or adapter.destination(message) or "unknown"
         attempt = adapter.attempt(message) or _attempt_header(carrier.get(h.ATTEMPT))
@@ -149,140 +115,165 @@ class _ConsumerCore:
             incoming.published_at,
             destination,
             self.group,
-            span,
         )
-        skip = self.duplicates is not None and incoming.event_id in self.duplicates
-        meter = self._meter(system, destination)
-        return _Delivery(message, adapter, ctx, meter, system, skip), incoming
+        ctx._adapter = adapter
+        meter = self._meters.get((system, destination))
+        if meter is None:
+            meter = self._recorder.consumer(system, destination, self.group)
+            self._meters[(system, destination)] = meter
+        ctx._meter = meter
+        return ctx, incoming, system
 
-    def begin(self, message: Any) -> _Run:
+    def _attributes(self, system: str, destination: str) -> dict[str, Any]:
+        # The outcome is set to "ok" up front (attributes given at start cost less than
+        # a later set_attribute) and overwritten on the rarer other outcomes.
+        return {
+            Attr.SYSTEM: system,
+            Attr.DESTINATION: destination,
+            Attr.CONSUMER_GROUP: self.group,
+            Attr.OPERATION_NAME: PROCESS,
+            Attr.OPERATION_TYPE: PROCESS,
+            Attr.OUTCOME: Outcome.OK.value,
+        }
+
+    # --- one message ----------------------------------------------------------------
+
+    def begin(self, message: Any) -> MessageContext:
         self._bind()
-        delivery, incoming = self._delivery(message, INVALID_SPAN)
-        ctx = delivery.ctx
-        span = INVALID_SPAN
-        token = None
+        ctx, incoming, system = self._context(message)
+        if self.duplicates is not None and incoming.event_id in self.duplicates:
+            ctx._skip = True
         if self._tracing:
-            attributes = {
-                Attr.SYSTEM: delivery.system,
-                Attr.DESTINATION: ctx.destination,
-                Attr.CONSUMER_GROUP: self.group,
-                Attr.OPERATION_NAME: PROCESS,
-                Attr.OPERATION_TYPE: PROCESS,
-                Attr.ATTEMPT: ctx.attempt,
-            }
-            if ctx.event_id is not None:
-                attributes[Attr.MESSAGE_ID] = ctx.event_id
-            extra = delivery.adapter.attributes(message)
+            attributes = self._attributes(system, ctx.destination)
+            if incoming.event_id is not None:
+                attributes[Attr.MESSAGE_ID] = incoming.event_id
+            if ctx.attempt != 1:
+                attributes[Attr.ATTEMPT] = ctx.attempt
+            extra = ctx._adapter.attributes(message)
             if extra:
                 attributes.update(extra)
-            span = self._tracer.start_span(  # type: ignore[union-attr]
+            span = self._tracer.start_span(
                 f"{PROCESS} {ctx.destination}", incoming.context, SpanKind.CONSUMER, attributes
             )
             ctx.span = span
-            token = otel_context.attach(trace.set_span_in_context(span, incoming.context))
-        delivery.meter.started(1)
-        return _Run([delivery], span, token, True)
+            ctx._token = _attach(_in_context(span, incoming.context))
+        ctx._meter.started(1)
+        ctx._started = _clock()
+        return ctx
 
-    def begin_batch(self, messages: Iterable[Any]) -> _Run:
-        self._bind()
-        deliveries: list[_Delivery] = []
-        links: list[Link] = []
-        for message in messages:
-            delivery, incoming = self._delivery(message, INVALID_SPAN)
-            deliveries.append(delivery)
-            if incoming.span_context is not None:
-                links.append(Link(incoming.span_context))
-        span = INVALID_SPAN
-        token = None
-        if self._tracing:
-            first = deliveries[0] if deliveries else None
-            destination = first.ctx.destination if first else self.destination or "unknown"
-            attributes = {
-                Attr.SYSTEM: first.system if first else self.system or "unknown",
-                Attr.DESTINATION: destination,
-                Attr.CONSUMER_GROUP: self.group,
-                Attr.OPERATION_NAME: PROCESS,
-                Attr.OPERATION_TYPE: PROCESS,
-                Attr.BATCH_COUNT: len(deliveries),
-            }
-            span = self._tracer.start_span(  # type: ignore[union-attr]
-                f"{PROCESS} {destination}", None, SpanKind.CONSUMER, attributes, links
-            )
-            token = otel_context.attach(trace.set_span_in_context(span))
-        for delivery in deliveries:
-            delivery.ctx.span = span
-            delivery.meter.started(1)
-        return _Run(deliveries, span, token, False)
-
-    def finish(self, run: _Run, exc: BaseException | None) -> bool:
-        """Record the run's outcome; ``True`` if the handler's exception must propagate."""
+    def finish(self, ctx: MessageContext, exc: BaseException | None) -> bool:
+        """Record the outcome; ``True`` if the handler's exception must propagate."""
         try:
-            return self._finish(run, exc)
+            duration = _clock() - ctx._started
+            outcome, reason, error_type = self._outcome(ctx, exc)
+            latency = None
+            if outcome is Outcome.OK and ctx.published_at is not None:
+                latency = max(0.0, _now() - ctx.published_at)
+            ctx._meter.completed(duration, error_type, outcome, latency, reason)
+            propagate = self._settle(ctx, outcome, reason, exc)
+            if ctx.span is not INVALID_SPAN:
+                _close_span(ctx.span, outcome, error_type, exc)
+            return propagate
         except Exception:
             telemetry.swallowed("consumer.finish")
             return exc is not None
         finally:
-            if run.token is not None:
-                otel_context.detach(run.token)
+            if ctx._token is not None:
+                _detach(ctx._token)
 
-    def _finish(self, run: _Run, exc: BaseException | None) -> bool:
-        duration = _clock() - run.started
-        now = _now()
-        span = run.span
-        propagate = False
-        span_outcome = Outcome.OK
-        error_type = None
-        batch = not run.single
-        for delivery in run.deliveries:
-            ctx = delivery.ctx
-            if delivery.skip:
-                outcome, reason, err = Outcome.DUPLICATE, None, None
-            elif ctx.outcome is not None:
-                outcome, reason, err = ctx.outcome, ctx.reason, _outcome_error(ctx.outcome)
-            elif exc is not None:
-                outcome, reason = outcome_of_failure(exc, ctx.attempt, self.max_attempts)
-                err = type(exc).__qualname__
-            else:
-                outcome, reason, err = Outcome.OK, None, None
-            latency = None
-            if outcome is Outcome.OK and ctx.published_at is not None:
-                latency = max(0.0, now - ctx.published_at)
-            meter = delivery.meter
-            meter.finished(1, None if batch else duration, err)
-            meter.outcome(outcome, latency, reason)
-            if outcome in _SETTLED_BY_BROKER:
-                settled = delivery.adapter.settle(delivery.message, outcome, reason)
-                if exc is not None and not settled:
-                    propagate = True
-            elif outcome is Outcome.ERROR and exc is not None:
-                propagate = True
-            if self.duplicates is not None and outcome in (Outcome.OK, Outcome.DEAD_LETTER):
-                self.duplicates.remember(ctx.event_id)
-            if outcome is not Outcome.OK and span_outcome is Outcome.OK:
-                span_outcome, error_type = outcome, err
-        if batch and run.deliveries:
-            # One process operation, however many messages it handled.
-            run_error = type(exc).__qualname__ if exc is not None else None
-            run.deliveries[0].meter.finished(0, duration, run_error)
-        if span.is_recording():
-            span.set_attribute(Attr.OUTCOME, span_outcome.value)
-            if exc is not None:
-                span.record_exception(exc)
-            if span_outcome in _FAILED:
-                span.set_attribute(Attr.ERROR_TYPE, error_type or span_outcome.value)
-                span.set_status(Status(StatusCode.ERROR, error_type))
-        span.end()
-        return propagate
+    def _outcome(
+        self, ctx: MessageContext, exc: BaseException | None
+    ) -> tuple[Outcome, str | None, str | None]:
+        if ctx._skip:
+            return Outcome.DUPLICATE, None, None
+        if ctx._outcome is not None:
+            outcome = ctx._outcome
+            return outcome, ctx._reason, outcome.value if outcome in _FAILED else None
+        if exc is None:
+            return Outcome.OK, None, None
+        outcome, reason = outcome_of_failure(exc, ctx.attempt, self.max_attempts)
+        return outcome, reason, type(exc).__qualname__
 
-    def fallback_context(self, message: Any) -> MessageContext:
-        """A context for the handler when eventscope itself failed to build one."""
-        return MessageContext(
-            message, None, None, 1, None, self.destination or "unknown", self.group, INVALID_SPAN
-        )
+    def _settle(
+        self, ctx: MessageContext, outcome: Outcome, reason: str | None, exc: BaseException | None
+    ) -> bool:
+        """Let the broker act on a retry or dead-letter; whether to re-raise ``exc``."""
+        if self.duplicates is not None and outcome in (Outcome.OK, Outcome.DEAD_LETTER):
+            self.duplicates.remember(ctx.event_id)
+        if exc is None:
+            return False
+        if outcome in _SETTLED_BY_BROKER:
+            return not ctx._adapter.settle(ctx.message, outcome, reason)
+        return outcome is Outcome.ERROR
+
+    # --- a batch ----------------------------------------------------------------------
+
+    def begin_batch(self, messages: Iterable[Any]) -> BatchContext:
+        self._bind()
+        contexts: list[MessageContext] = []
+        links: list[Link] = []
+        system = self.system or "unknown"
+        for message in messages:
+            ctx, incoming, system = self._context(message)
+            contexts.append(ctx)
+            if incoming.span_context is not None:
+                links.append(Link(incoming.span_context))
+        batch = BatchContext(contexts)
+        if self._tracing:
+            destination = contexts[0].destination if contexts else self.destination or "unknown"
+            attributes = self._attributes(system, destination)
+            attributes[Attr.BATCH_COUNT] = len(contexts)
+            batch.span = self._tracer.start_span(
+                f"{PROCESS} {destination}", None, SpanKind.CONSUMER, attributes, links
+            )
+            batch._token = _attach(_in_context(batch.span))
+        for ctx in contexts:
+            ctx.span = batch.span
+            ctx._meter.started(1)
+        batch._started = _clock()
+        return batch
+
+    def finish_batch(self, batch: BatchContext, exc: BaseException | None) -> bool:
+        """Record every message's outcome and the one process operation."""
+        try:
+            duration = _clock() - batch._started
+            now = _now()
+            propagate = False
+            worst, worst_error = Outcome.OK, None
+            for ctx in batch.messages:
+                outcome, reason, error_type = self._outcome(ctx, exc)
+                latency = None
+                if outcome is Outcome.OK and ctx.published_at is not None:
+                    latency = max(0.0, now - ctx.published_at)
+                ctx._meter.completed(None, error_type, outcome, latency, reason)
+                propagate = self._settle(ctx, outcome, reason, exc) or propagate
+                if outcome is not Outcome.OK and worst is Outcome.OK:
+                    worst, worst_error = outcome, error_type
+            if batch.messages:
+                run_error = type(exc).__qualname__ if exc is not None else None
+                batch.messages[0]._meter.processed(duration, run_error)
+            if batch.span is not INVALID_SPAN:
+                _close_span(batch.span, worst, worst_error, exc)
+            return propagate or (exc is not None and not batch.messages)
+        except Exception:
+            telemetry.swallowed("consumer.finish_batch")
+            return exc is not None
+        finally:
+            if batch._token is not None:
+                _detach(batch._token)
 
 
-def _outcome_error(outcome: Outcome) -> str | None:
-    return outcome.value if outcome in _FAILED else None
+def _close_span(
+    span: Any, outcome: Outcome, error_type: str | None, exc: BaseException | None
+) -> None:
+    if outcome is not Outcome.OK and span.is_recording():
+        span.set_attribute(Attr.OUTCOME, outcome.value)
+        if exc is not None:
+            span.record_exception(exc)
+        if outcome in _FAILED:
+            span.set_attribute(Attr.ERROR_TYPE, error_type or outcome.value)
+            span.set_status(Status(StatusCode.ERROR, error_type))
+    span.end()
 
 
 def _attempt_header(value: str | None) -> int:
@@ -298,13 +289,9 @@ def _message_position(fn: Callable[..., Any]) -> tuple[int, str, str | None]:
     if len(params) <= index:
         raise TypeError(f"{fn.__qualname__} must take the message as a parameter")
     ctx_name = None
+    context_types = (MessageContext, BatchContext, "MessageContext", "BatchContext")
     for param in params[index + 1 :]:
-        if param.name == "ctx" or param.annotation in (
-            MessageContext,
-            BatchContext,
-            "MessageContext",
-            "BatchContext",
-        ):
+        if param.name == "ctx" or param.annotation in context_types:
             ctx_name = param.name
     return index, params[index].name, ctx_name
 
@@ -339,74 +326,112 @@ def consumer(
             destination, group or fn.__name__, system, max_attempts, deduplicate, headers
         )
         index, param_name, ctx_name = _message_position(fn)
-        begin = core.begin_batch if batch else core.begin
-
-        def start(args: tuple, kwargs: dict) -> tuple[_Run | None, tuple]:
-            positional = len(args) > index
-            message = args[index] if positional else kwargs[param_name]
-            if batch and not isinstance(message, list | tuple):
-                message = list(message)  # the handler must see what the span counted
-                if positional:
-                    args = (*args[:index], message, *args[index + 1 :])
-                else:
-                    kwargs[param_name] = message
-            try:
-                run = begin(message)
-            except Exception:
-                telemetry.swallowed("consumer.begin")
-                run = None
-            if ctx_name is not None:
-                kwargs[ctx_name] = _context_for(run, message)
-            return run, args
-
-        def _context_for(run: _Run | None, message: Any) -> Any:
-            if run is None:
-                fallback = core.fallback_context
-                return (
-                    BatchContext([fallback(m) for m in message], INVALID_SPAN)
-                    if batch
-                    else fallback(message)
-                )
-            if batch:
-                return BatchContext([d.ctx for d in run.deliveries], run.span)
-            return run.deliveries[0].ctx
-
-        if inspect.iscoroutinefunction(fn):
-
-            @functools.wraps(fn)
-            async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-                run, args = start(args, kwargs)
-                if run is not None and not batch and run.deliveries[0].skip:
-                    core.finish(run, None)
-                    return None
-                try:
-                    result = await fn(*args, **kwargs)
-                except BaseException as exc:
-                    if run is None or core.finish(run, exc):
-                        raise
-                    return None
-                if run is not None:
-                    core.finish(run, None)
-                return result
-
-            return async_wrapper  # type: ignore[return-value]
-
-        @functools.wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            run, args = start(args, kwargs)
-            if run is not None and not batch and run.deliveries[0].skip:
-                core.finish(run, None)
-                return None
-            try:
-                result = fn(*args, **kwargs)
-            except BaseException as exc:
-                if run is None or core.finish(run, exc):
-                    raise
-                return None
-            if run is not None:
-                core.finish(run, None)
-            return result
-
-        return wrapper  # type: ignore[return-value]
+        wrap = _wrap_batch if batch else _wrap_single
+        return functools.wraps(fn)(wrap(fn, core, index, param_name, ctx_name))  # type: ignore[return-value]
 
     return decorate
+
+
+def _wrap_single(
+    fn: Callable[..., Any], core: _ConsumerCore, index: int, param_name: str, ctx_name: str | None
+) -> Callable[..., Any]:
+    begin, finish = core.begin, core.finish
+
+    def start(args: tuple, kwargs: dict) -> MessageContext | None:
+        message = args[index] if len(args) > index else kwargs[param_name]
+        try:
+            ctx = begin(message)
+        except Exception:
+            telemetry.swallowed("consumer.begin")
+            ctx = None
+        if ctx_name is not None:
+            kwargs[ctx_name] = ctx if ctx is not None else MessageContext(message)
+        return ctx
+
+    if inspect.iscoroutinefunction(fn):
+
+        async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+            ctx = start(args, kwargs)
+            if ctx is not None and ctx._skip:
+                finish(ctx, None)
+                return None
+            try:
+                result = await fn(*args, **kwargs)
+            except BaseException as exc:
+                if ctx is None or finish(ctx, exc):
+                    raise
+                return None
+            if ctx is not None:
+                finish(ctx, None)
+            return result
+
+        return async_wrapper
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        ctx = start(args, kwargs)
+        if ctx is not None and ctx._skip:
+            finish(ctx, None)
+            return None
+        try:
+            result = fn(*args, **kwargs)
+        except BaseException as exc:
+            if ctx is None or finish(ctx, exc):
+                raise
+            return None
+        if ctx is not None:
+            finish(ctx, None)
+        return result
+
+    return wrapper
+
+
+def _wrap_batch(
+    fn: Callable[..., Any], core: _ConsumerCore, index: int, param_name: str, ctx_name: str | None
+) -> Callable[..., Any]:
+    def start(args: tuple, kwargs: dict) -> tuple[BatchContext | None, tuple]:
+        positional = len(args) > index
+        messages = args[index] if positional else kwargs[param_name]
+        if not isinstance(messages, list | tuple):
+            messages = list(messages)  # the handler must see what the span counted
+            if positional:
+                args = (*args[:index], messages, *args[index + 1 :])
+            else:
+                kwargs[param_name] = messages
+        try:
+            batch = core.begin_batch(messages)
+        except Exception:
+            telemetry.swallowed("consumer.begin_batch")
+            batch = None
+        if ctx_name is not None:
+            kwargs[ctx_name] = batch or BatchContext([MessageContext(m) for m in messages])
+        return batch, args
+
+    if inspect.iscoroutinefunction(fn):
+
+        async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+            batch, args = start(args, kwargs)
+            try:
+                result = await fn(*args, **kwargs)
+            except BaseException as exc:
+                if batch is None or core.finish_batch(batch, exc):
+                    raise
+                return None
+            if batch is not None:
+                core.finish_batch(batch, None)
+            return result
+
+        return async_wrapper
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        batch, args = start(args, kwargs)
+        try:
+            result = fn(*args, **kwargs)
+        except BaseException as exc:
+            if batch is None or core.finish_batch(batch, exc):
+                raise
+            return None
+        if batch is not None:
+            core.finish_batch(batch, None)
+        return result
+
+    return wrapper

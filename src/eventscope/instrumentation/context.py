@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
-from opentelemetry.trace import Span
+from opentelemetry.trace import INVALID_SPAN, Span
 
 from eventscope.catalog import Outcome
 
@@ -18,8 +19,14 @@ class MessageContext:
     """
 
     __slots__ = (
+        # Filled in by the consumer decorator: how to record and settle this message.
+        "_adapter",
+        "_meter",
         "_outcome",
         "_reason",
+        "_skip",
+        "_started",
+        "_token",
         "attempt",
         "destination",
         "event_id",
@@ -33,13 +40,13 @@ class MessageContext:
     def __init__(
         self,
         message: Any,
-        headers: Any,
-        event_id: str | None,
-        attempt: int,
-        published_at: float | None,
-        destination: str,
-        group: str,
-        span: Span,
+        headers: Any = None,
+        event_id: str | None = None,
+        attempt: int = 1,
+        published_at: float | None = None,
+        destination: str = "unknown",
+        group: str = "",
+        span: Span = INVALID_SPAN,
     ) -> None:
         self.message = message
         self.headers = headers
@@ -51,6 +58,11 @@ class MessageContext:
         self.span = span
         self._outcome: Outcome | None = None
         self._reason: str | None = None
+        self._adapter: Any = None
+        self._meter: Any = None
+        self._skip = False
+        self._token: Any = None
+        self._started = 0.0
 
     @property
     def outcome(self) -> Outcome | None:
@@ -83,13 +95,15 @@ class MessageContext:
 class BatchContext:
     """Handed to a batch handler: one :class:`MessageContext` per message."""
 
-    __slots__ = ("messages", "span")
+    __slots__ = ("_started", "_token", "messages", "span")
 
-    def __init__(self, messages: list[MessageContext], span: Span) -> None:
+    def __init__(self, messages: list[MessageContext], span: Span = INVALID_SPAN) -> None:
         self.messages = messages
         self.span = span
+        self._token: Any = None
+        self._started = 0.0
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[MessageContext]:
         return iter(self.messages)
 
     def __len__(self) -> int:

@@ -28,13 +28,22 @@ SEND = "send"
 
 
 class ConsumerMeter(Protocol):
-    def started(self, count: int) -> None: ...
+    def started(self, count: int) -> None:
+        """``count`` messages entered the handler (in-flight)."""
 
-    def finished(self, count: int, duration: float | None, error_type: str | None) -> None:
-        """``count`` messages left the handler; ``duration`` of the process operation
-        (``None`` for the messages of a batch, whose one operation is recorded apart)."""
+    def completed(
+        self,
+        duration: float | None,
+        error_type: str | None,
+        outcome: Outcome,
+        end_to_end: float | None,
+        reason: str | None,
+    ) -> None:
+        """One message left the handler; ``duration`` is its process operation's, or
+        ``None`` for a message of a batch (see :meth:`processed`)."""
 
-    def outcome(self, outcome: Outcome, end_to_end: float | None, reason: str | None) -> None: ...
+    def processed(self, duration: float, error_type: str | None) -> None:
+        """One batch process operation ended."""
 
 
 class ProducerMeter(Protocol):
@@ -130,15 +139,19 @@ class _PromConsumer:
     def started(self, count: int) -> None:
         self._in_flight.inc(count)
 
-    def finished(self, count: int, duration: float | None, error_type: str | None) -> None:
+    def completed(
+        self,
+        duration: float | None,
+        error_type: str | None,
+        outcome: Outcome,
+        end_to_end: float | None,
+        reason: str | None,
+    ) -> None:
+        self._in_flight.dec()
         process, consumed = self._by_error.get(error_type) or self._children(error_type)
-        if count:
-            self._in_flight.dec(count)
-            consumed.inc(count)
         if duration is not None:
             process.observe(duration)
-
-    def outcome(self, outcome: Outcome, end_to_end: float | None, reason: str | None) -> None:
+        consumed.inc()
         self._outcomes[outcome].inc()
         if end_to_end is not None:
             self._e2e.observe(end_to_end)
@@ -149,6 +162,9 @@ class _PromConsumer:
                 child = self._families.dead_letters.labels(*self._labels, label)
                 self._dead[label] = child
             child.inc()
+
+    def processed(self, duration: float, error_type: str | None) -> None:
+        (self._by_error.get(error_type) or self._children(error_type))[0].observe(duration)
 
 
 class _PromProducer:
@@ -271,17 +287,20 @@ class _OtelConsumer:
     def started(self, count: int) -> None:
         self._recorder.in_flight.add(count, self._attrs)
 
-    def finished(self, count: int, duration: float | None, error_type: str | None) -> None:
+    def completed(
+        self,
+        duration: float | None,
+        error_type: str | None,
+        outcome: Outcome,
+        end_to_end: float | None,
+        reason: str | None,
+    ) -> None:
         r = self._recorder
         attrs = self._process_attrs(error_type)
-        if count:
-            r.in_flight.add(-count, self._attrs)
-            r.consumed.add(count, attrs)
+        r.in_flight.add(-1, self._attrs)
         if duration is not None:
             r.process.record(duration, attrs)
-
-    def outcome(self, outcome: Outcome, end_to_end: float | None, reason: str | None) -> None:
-        r = self._recorder
+        r.consumed.add(1, attrs)
         r.outcomes.add(1, self._outcomes[outcome])
         if end_to_end is not None:
             r.end_to_end.record(end_to_end, self._attrs)
@@ -292,6 +311,9 @@ class _OtelConsumer:
                 attrs = {**self._attrs, Attr.DEAD_LETTER_REASON: label}
                 self._dead[label] = attrs
             r.dead_letters.add(1, attrs)
+
+    def processed(self, duration: float, error_type: str | None) -> None:
+        self._recorder.process.record(duration, self._process_attrs(error_type))
 
 
 class _OtelProducer:
@@ -403,13 +425,20 @@ class _FanOutConsumer:
         for m in self._meters:
             m.started(count)
 
-    def finished(self, count: int, duration: float | None, error_type: str | None) -> None:
+    def completed(
+        self,
+        duration: float | None,
+        error_type: str | None,
+        outcome: Outcome,
+        end_to_end: float | None,
+        reason: str | None,
+    ) -> None:
         for m in self._meters:
-            m.finished(count, duration, error_type)
+            m.completed(duration, error_type, outcome, end_to_end, reason)
 
-    def outcome(self, outcome: Outcome, end_to_end: float | None, reason: str | None) -> None:
+    def processed(self, duration: float, error_type: str | None) -> None:
         for m in self._meters:
-            m.outcome(outcome, end_to_end, reason)
+            m.processed(duration, error_type)
 
 
 class _FanOutProducer:

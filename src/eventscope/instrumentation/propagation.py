@@ -64,17 +64,19 @@ def parse_traceparent(value: str) -> SpanContext | None:
     Follows the W3C rules: lower-case hex, version ``ff`` forbidden, version ``00``
     exactly 55 characters, later versions may append ``-`` fields, all-zero ids invalid.
     """
-    match = _TRACEPARENT.fullmatch(value)
-    if match is None:
+    if _TRACEPARENT.fullmatch(value) is None:
         return None
-    version, trace_hex, span_hex, flags_hex, rest = match.groups()
-    if version == "ff" or (version == "00" and rest):
+    version = value[:2]
+    if version == "ff" or (version == "00" and len(value) != 55):
         return None
-    trace_id = int(trace_hex, 16)
-    span_id = int(span_hex, 16)
+    trace_id = int(value[3:35], 16)
+    span_id = int(value[36:52], 16)
     if not trace_id or not span_id:
         return None
-    return SpanContext(trace_id, span_id, True, TraceFlags(int(flags_hex, 16) & 0x01))
+    return SpanContext(trace_id, span_id, True, _FLAGS[int(value[53:55], 16) & 0x01])
+
+
+_FLAGS = (TraceFlags(0), TraceFlags(1))
 
 
 def format_traceparent(span_context: SpanContext) -> str:
@@ -95,11 +97,17 @@ class Incoming:
     published_at: float | None
 
 
-def extract(carrier: Carrier) -> Incoming:
-    """Read trace context, event id and publish time; anything malformed is dropped."""
+def extract(carrier: Carrier, *, trace_context: bool = True) -> Incoming:
+    """Read trace context, event id and publish time; anything malformed is dropped.
+
+    ``trace_context=False`` skips the trace headers, for consumers that record
+    metrics only.
+    """
     span_context = None
     context = None
-    if _global_is_w3c():
+    if not trace_context:
+        pass
+    elif _global_is_w3c():
         traceparent = carrier.get(h.TRACEPARENT)
         if traceparent is not None:
             span_context = parse_traceparent(traceparent)
