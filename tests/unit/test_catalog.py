@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
@@ -114,3 +116,14 @@ def test_every_catalog_metric_is_exported_to_opentelemetry_with_its_unit() -> No
                 assert set(point.attributes) <= set(metric.labels), metric.name
     finally:
         telemetry.reset()
+
+
+def test_readme_documents_exactly_the_catalog() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    documented = {
+        line.split("`")[1]
+        for line in readme.splitlines()
+        if line.startswith("| `")
+        and line.split("`")[1].endswith(("_total", "_seconds", "_in_flight", "_depth", "_messages"))
+    }
+    assert documented == EXPECTED_PROMETHEUS_NAMES
