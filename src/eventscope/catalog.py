@@ -42,6 +42,7 @@ class Attr:
     ATTEMPT = "eventscope.attempt"
     DEAD_LETTER_REASON = "eventscope.dead_letter.reason"
     DEAD_LETTER_DESTINATION = "eventscope.dead_letter.destination"
+    LAG_TARGET = "eventscope.lag.target"
 
 
 class Outcome(enum.StrEnum):
@@ -71,6 +72,9 @@ class Metric:
     labels: tuple[str, ...]
     help: str
     buckets: tuple[float, ...] | None = None
+    source: str = "instrumentation"
+    """Who exports it: ``instrumentation`` (the decorators), ``lag`` (a lag collector,
+    in-process or standalone) or ``lag-exporter`` (the standalone exporter itself)."""
 
     @property
     def prometheus_name(self) -> str:
@@ -204,6 +208,7 @@ DEAD_LETTER_DEPTH = Metric(
     "{message}",
     (Attr.SYSTEM, Attr.DESTINATION),
     "Messages waiting in a dead-letter destination.",
+    source="lag",
 )
 CONSUMER_LAG = Metric(
     "eventscope.consumer.lag.messages",
@@ -211,6 +216,7 @@ CONSUMER_LAG = Metric(
     "{message}",
     (Attr.SYSTEM, Attr.DESTINATION, Attr.CONSUMER_GROUP, Attr.PARTITION),
     "Messages published but not yet committed by the consumer group.",
+    source="lag",
 )
 CONSUMER_LAG_DURATION = Metric(
     "eventscope.consumer.lag.duration",
@@ -218,6 +224,68 @@ CONSUMER_LAG_DURATION = Metric(
     "s",
     (Attr.SYSTEM, Attr.DESTINATION, Attr.CONSUMER_GROUP, Attr.PARTITION),
     "Age of the oldest message the consumer group has not committed yet.",
+    source="lag",
+)
+
+_GROUP_PARTITION = (Attr.SYSTEM, Attr.DESTINATION, Attr.CONSUMER_GROUP, Attr.PARTITION)
+CONSUMER_PENDING = Metric(
+    "eventscope.consumer.pending",
+    Kind.GAUGE,
+    "{message}",
+    _GROUP_PARTITION,
+    "Messages delivered to the consumer group but not acknowledged yet "
+    "(RabbitMQ unacked, JetStream ack pending, Redis Streams pending entries).",
+    source="lag",
+)
+CONSUMER_POSITION = Metric(
+    "eventscope.consumer.position",
+    Kind.GAUGE,
+    "{message}",
+    _GROUP_PARTITION,
+    "The group's committed position (Kafka offset, stream sequence, entries read, "
+    "acknowledged count); flat while lag is above zero means the consumer is stalled.",
+    source="lag",
+)
+CONSUMER_MEMBERS = Metric(
+    "eventscope.consumer.members",
+    Kind.GAUGE,
+    "{consumer}",
+    (Attr.SYSTEM, Attr.DESTINATION, Attr.CONSUMER_GROUP),
+    "Consumers attached to the destination for this group.",
+    source="lag",
+)
+CONSUMER_REDELIVERED = Metric(
+    "eventscope.consumer.redelivered",
+    Kind.GAUGE,
+    "{message}",
+    (Attr.SYSTEM, Attr.DESTINATION, Attr.CONSUMER_GROUP),
+    "Messages the broker currently reports as redelivered to this group.",
+    source="lag",
+)
+LAG_TARGET_UP = Metric(
+    "eventscope.lag.target.up",
+    Kind.GAUGE,
+    "{status}",
+    (Attr.LAG_TARGET, Attr.SYSTEM),
+    "1 if the last lag collection from this broker succeeded, 0 if it failed "
+    "(a failed broker never reports zero lag).",
+    source="lag-exporter",
+)
+LAG_COLLECTION_ERRORS = Metric(
+    "eventscope.lag.collection.errors",
+    Kind.COUNTER,
+    "{error}",
+    (Attr.LAG_TARGET, Attr.SYSTEM, Attr.ERROR_TYPE),
+    "Failed lag collections, by error type.",
+    source="lag-exporter",
+)
+LAG_COLLECTION_DURATION = Metric(
+    "eventscope.lag.collection.duration",
+    Kind.GAUGE,
+    "s",
+    (Attr.LAG_TARGET, Attr.SYSTEM),
+    "How long the last lag collection from this broker took.",
+    source="lag-exporter",
 )
 
 METRICS: tuple[Metric, ...] = (
@@ -232,6 +300,13 @@ METRICS: tuple[Metric, ...] = (
     DEAD_LETTER_DEPTH,
     CONSUMER_LAG,
     CONSUMER_LAG_DURATION,
+    CONSUMER_PENDING,
+    CONSUMER_POSITION,
+    CONSUMER_MEMBERS,
+    CONSUMER_REDELIVERED,
+    LAG_TARGET_UP,
+    LAG_COLLECTION_ERRORS,
+    LAG_COLLECTION_DURATION,
 )
 
 

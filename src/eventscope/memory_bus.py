@@ -26,8 +26,8 @@ from typing import Any
 
 from eventscope.catalog import Outcome
 from eventscope.instrumentation import headers as h
+from eventscope.instrumentation.lag.readings import ConsumerReading, DepthReading, LagReading
 from eventscope.instrumentation.messages import register_message_type
-from eventscope.instrumentation.meters import DepthReading, LagReading
 
 SYSTEM = "memory"
 DLQ_SUFFIX = ".dlq"
@@ -401,8 +401,20 @@ class InMemoryBus:
                 log = self._topics[topic][partition]
                 behind = len(log) - offset
                 seconds = now - log[offset].timestamp if behind > 0 else 0.0
-                readings.append(LagReading(SYSTEM, topic, group, str(partition), behind, seconds))
+                readings.append(
+                    LagReading(
+                        SYSTEM, topic, group, str(partition), behind, seconds, position=offset
+                    )
+                )
             return readings
+
+    def consumer_readings(self) -> Iterable[ConsumerReading]:
+        """Members per (group, topic): the subscriptions sharing its partitions."""
+        with self._cond:
+            members: dict[tuple[str, str], int] = {}
+            for s in self._subscriptions:
+                members[(s.group, s.topic)] = members.get((s.group, s.topic), 0) + 1
+            return [ConsumerReading(SYSTEM, t, g, n) for (g, t), n in sorted(members.items())]
 
     def dead_letter_depths(self) -> Iterable[DepthReading]:
         """Dead-lettered messages not yet consumed by every group reading the DLQ."""

@@ -9,8 +9,13 @@ from eventscope.instrumentation.carriers import (
 )
 from eventscope.instrumentation.consumer_decorator import consumer
 from eventscope.instrumentation.context import BatchContext, MessageContext
+from eventscope.instrumentation.lag.readings import (
+    ConsumerReading,
+    DepthReading,
+    LagReading,
+    LagSource,
+)
 from eventscope.instrumentation.messages import MessageAdapter, register_message_type
-from eventscope.instrumentation.meters import DepthReading, LagReading, LagSource
 from eventscope.instrumentation.outcomes import DeadLetter, Retry
 from eventscope.instrumentation.producer_decorator import producer
 from eventscope.instrumentation.propagation import extract, inject
@@ -25,6 +30,7 @@ __all__ = [
     "BatchContext",
     "Carrier",
     "Configuration",
+    "ConsumerReading",
     "DeadLetter",
     "DepthReading",
     "KafkaHeadersCarrier",

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from opentelemetry.metrics import CallbackOptions, Meter, Observation
@@ -21,6 +20,11 @@ from prometheus_client.registry import Collector
 
 from eventscope import catalog
 from eventscope.catalog import Attr, Metric, Outcome
+from eventscope.instrumentation.lag.readings import (
+    LagReading,
+    LagSource,
+    consumer_readings,
+)
 from eventscope.instrumentation.outcomes import ReasonLimiter
 
 PROCESS = "process"
@@ -48,35 +52,6 @@ class ConsumerMeter(Protocol):
 
 class ProducerMeter(Protocol):
     def sent(self, duration: float, error_type: str | None) -> None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class LagReading:
-    """One consumer group's position on one partition (or queue, or stream)."""
-
-    system: str
-    destination: str
-    group: str
-    partition: str
-    messages: int
-    seconds: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class DepthReading:
-    """Messages waiting in one dead-letter destination."""
-
-    system: str
-    destination: str
-    messages: int
-
-
-class LagSource(Protocol):
-    """Anything that can say, when asked, how far behind its consumers are."""
-
-    def lag_readings(self) -> Iterable[LagReading]: ...
-
-    def dead_letter_depths(self) -> Iterable[DepthReading]: ...
 
 
 class Recorder(Protocol):
@@ -198,18 +173,38 @@ class _LagCollector(Collector):
         return []
 
     def collect(self) -> Iterable[GaugeMetricFamily]:
-        lag = _gauge(catalog.CONSUMER_LAG)
-        seconds = _gauge(catalog.CONSUMER_LAG_DURATION)
-        depth = _gauge(catalog.DEAD_LETTER_DEPTH)
-        for source in list(self.sources):
-            for r in source.lag_readings():
-                labels = [r.system, r.destination, r.group, r.partition]
-                lag.add_metric(labels, r.messages)
-                if r.seconds is not None:
-                    seconds.add_metric(labels, r.seconds)
-            for d in source.dead_letter_depths():
-                depth.add_metric([d.system, d.destination], d.messages)
-        return [lag, seconds, depth]
+        return lag_families(self.sources)
+
+
+def lag_families(sources: Iterable[LagSource]) -> list[GaugeMetricFamily]:
+    """The catalog's lag, pending, position, member and depth gauges for ``sources``."""
+    lag = _gauge(catalog.CONSUMER_LAG)
+    seconds = _gauge(catalog.CONSUMER_LAG_DURATION)
+    pending = _gauge(catalog.CONSUMER_PENDING)
+    position = _gauge(catalog.CONSUMER_POSITION)
+    members = _gauge(catalog.CONSUMER_MEMBERS)
+    redelivered = _gauge(catalog.CONSUMER_REDELIVERED)
+    depth = _gauge(catalog.DEAD_LETTER_DEPTH)
+    for source in list(sources):
+        for r in source.lag_readings():
+            labels = [r.system, r.destination, r.group, r.partition]
+            lag.add_metric(labels, r.messages)
+            for family, value in (
+                (seconds, r.seconds),
+                (pending, r.pending),
+                (position, r.position),
+            ):
+                if value is not None:
+                    family.add_metric(labels, value)
+        for c in consumer_readings(source):
+            labels = [c.system, c.destination, c.group]
+            if c.members is not None:
+                members.add_metric(labels, c.members)
+            if c.redelivered is not None:
+                redelivered.add_metric(labels, c.redelivered)
+        for d in source.dead_letter_depths():
+            depth.add_metric([d.system, d.destination], d.messages)
+    return [lag, seconds, pending, position, members, redelivered, depth]
 
 
 def _gauge(metric: Metric) -> GaugeMetricFamily:
@@ -366,8 +361,12 @@ class OpenTelemetryRecorder:
         )
         self._sources: list[LagSource] = []
         for metric, read in (
-            (catalog.CONSUMER_LAG, self._lag_messages),
-            (catalog.CONSUMER_LAG_DURATION, self._lag_seconds),
+            (catalog.CONSUMER_LAG, self._field("messages")),
+            (catalog.CONSUMER_LAG_DURATION, self._field("seconds")),
+            (catalog.CONSUMER_PENDING, self._field("pending")),
+            (catalog.CONSUMER_POSITION, self._field("position")),
+            (catalog.CONSUMER_MEMBERS, self._consumer_field("members")),
+            (catalog.CONSUMER_REDELIVERED, self._consumer_field("redelivered")),
             (catalog.DEAD_LETTER_DEPTH, self._depths),
         ):
             meter.create_observable_gauge(
@@ -384,16 +383,34 @@ class OpenTelemetryRecorder:
         if source not in self._sources:
             self._sources.append(source)
 
-    def _readings(self) -> list[LagReading]:
-        return [r for s in list(self._sources) for r in s.lag_readings()]
+    def _field(self, name: str):
+        def observe(options: CallbackOptions) -> Iterable[Observation]:
+            readings = [r for s in list(self._sources) for r in s.lag_readings()]
+            return [
+                Observation(getattr(r, name), _lag_attrs(r))
+                for r in readings
+                if getattr(r, name) is not None
+            ]
 
-    def _lag_messages(self, options: CallbackOptions) -> Iterable[Observation]:
-        return [Observation(r.messages, _lag_attrs(r)) for r in self._readings()]
+        return observe
 
-    def _lag_seconds(self, options: CallbackOptions) -> Iterable[Observation]:
-        return [
-            Observation(r.seconds, _lag_attrs(r)) for r in self._readings() if r.seconds is not None
-        ]
+    def _consumer_field(self, name: str):
+        def observe(options: CallbackOptions) -> Iterable[Observation]:
+            return [
+                Observation(
+                    getattr(c, name),
+                    {
+                        Attr.SYSTEM: c.system,
+                        Attr.DESTINATION: c.destination,
+                        Attr.CONSUMER_GROUP: c.group,
+                    },
+                )
+                for s in list(self._sources)
+                for c in consumer_readings(s)
+                if getattr(c, name) is not None
+            ]
+
+        return observe
 
     def _depths(self, options: CallbackOptions) -> Iterable[Observation]:
         return [
