@@ -2,9 +2,12 @@
 
 Billing calls a (simulated) payment gateway that now and then times out: those
 orders are retried and go through.  Poison orders fail validation in both groups,
-are retried up to ``MAX_ATTEMPTS`` times and end in ``orders.dlq``.  Both consumers
-deduplicate by event id, so a redelivered order is recorded as a duplicate instead
-of being charged or shipped twice.
+are retried up to ``MAX_ATTEMPTS`` times and end in the dead-letter destination.
+Both consumers deduplicate by event id, so an order the publisher sent twice is
+recorded as a duplicate instead of being charged or shipped twice.
+
+The system runs on any demo transport (the in-memory bus or a real broker): it only
+publishes, subscribes and decodes through it.
 """
 
 from __future__ import annotations
@@ -14,13 +17,15 @@ import threading
 import time
 from typing import Any
 
-from eventscope import InMemoryBus, Message, consumer, producer
+from eventscope import consumer, producer
+from eventscope.demo.transport import Transport
 from eventscope_orders.events import Order
 
 TOPIC = "orders"
 MAX_ATTEMPTS = 3
 BILLING = "billing"
 SHIPPING = "shipping"
+GROUPS = (BILLING, SHIPPING)
 
 
 class GatewayTimeout(Exception):
@@ -28,26 +33,28 @@ class GatewayTimeout(Exception):
 
 
 class OrderSystem:
-    """The example application, on the in-memory bus."""
+    """The example application."""
 
     def __init__(
         self,
-        bus: InMemoryBus,
+        transport: Transport,
         *,
         gateway_failure_rate: float = 0.03,
         work: bool = True,
         seed: int = 7,
     ) -> None:
-        self.bus = bus
+        self.transport = transport
         self.gateway_failure_rate = gateway_failure_rate
         self.work = work
         self._random = random.Random(seed)
         self._random_lock = threading.Lock()
         self.charged: set[str] = set()
         self.shipped: set[str] = set()
-        bus.create_topic(TOPIC)
-        bus.subscribe(TOPIC, BILLING, self.bill, max_attempts=MAX_ATTEMPTS)
-        bus.subscribe(TOPIC, SHIPPING, self.ship, max_attempts=MAX_ATTEMPTS)
+        # The producer's system is the transport's, known only now.
+        self.place_order = producer(TOPIC, system=transport.system)(self._send)
+        transport.declare(TOPIC, GROUPS)
+        transport.subscribe(TOPIC, BILLING, self.bill, max_attempts=MAX_ATTEMPTS)
+        transport.subscribe(TOPIC, SHIPPING, self.ship, max_attempts=MAX_ATTEMPTS)
 
     def _chance(self) -> float:
         with self._random_lock:
@@ -57,20 +64,21 @@ class OrderSystem:
         if self.work:
             time.sleep((low_ms + (high_ms - low_ms) * self._chance()) / 1000)
 
-    @producer(TOPIC, system="memory")
-    def place_order(self, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
-        self.bus.publish(TOPIC, payload, key=payload.get("customer_id"), headers=headers)
+    def _send(self, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+        self.transport.publish(
+            TOPIC, payload, key=payload.get("customer_id"), headers=headers or {}
+        )
 
     @consumer(group=BILLING, max_attempts=MAX_ATTEMPTS, deduplicate=100_000)
-    def bill(self, message: Message) -> None:
-        order = Order.from_payload(message.value)
+    def bill(self, message: Any) -> None:
+        order = Order.from_payload(self.transport.decode(message))
         self._work(0.5, 3.0)
         if self._chance() < self.gateway_failure_rate:
             raise GatewayTimeout(f"payment gateway timed out for {order.order_id}")
         self.charged.add(order.order_id)
 
     @consumer(group=SHIPPING, max_attempts=MAX_ATTEMPTS, deduplicate=100_000)
-    def ship(self, message: Message) -> None:
-        order = Order.from_payload(message.value)
+    def ship(self, message: Any) -> None:
+        order = Order.from_payload(self.transport.decode(message))
         self._work(0.2, 1.0)
         self.shipped.add(order.order_id)

@@ -1,4 +1,4 @@
-"""Runs the example order system on the in-memory bus and measures it."""
+"""Runs the example order system on a transport (the in-memory bus by default) and measures it."""
 
 from __future__ import annotations
 
@@ -15,17 +15,19 @@ from prometheus_client import CollectorRegistry
 from eventscope import catalog
 from eventscope.demo import stats
 from eventscope.demo.tally import TraceTally
+from eventscope.demo.transport import create_transport
 from eventscope.demo.tree import render_trace
 from eventscope.instrumentation import configure, telemetry
-from eventscope.memory_bus import InMemoryBus
+from eventscope.instrumentation.headers import EVENT_ID
 from eventscope_orders import OrderSystem, make_order
-from eventscope_orders.system import BILLING, SHIPPING, TOPIC
-
-GROUPS = (BILLING, SHIPPING)
+from eventscope_orders.system import GROUPS, TOPIC
 
 
 @dataclass
 class DemoOptions:
+    broker: str = "memory"
+    connection: dict[str, Any] = field(default_factory=dict)
+    """Broker connection flags (``bootstrap``, ``url``) for real-broker transports."""
     messages: int | None = 500
     duration: float | None = None
     rate: float = 250.0
@@ -39,7 +41,9 @@ class DemoOptions:
 
 @dataclass
 class DemoResult:
+    broker: str
     published: int
+    resent: int
     processed: int
     retried: int
     dead_lettered: int
@@ -84,13 +88,14 @@ class _Demo:
             span_processors=[self.tally],
             set_global=False,
         )
-        self.bus = InMemoryBus(
-            partitions=options.partitions, redelivery_rate=options.duplicate_rate, seed=options.seed
+        self.transport = create_transport(
+            options.broker, {**options.connection, "partitions": options.partitions}
         )
-        self.configuration.watch(self.bus)
-        self.system = OrderSystem(self.bus, seed=options.seed)
+        self.configuration.watch(self.transport)
+        self.system = OrderSystem(self.transport, seed=options.seed)
         self.random = random.Random(options.seed)
         self.published = 0
+        self.resent = 0
         self.started = time.monotonic()
 
     def _should_publish(self) -> bool:
@@ -104,8 +109,15 @@ class _Demo:
         next_tick = time.monotonic() + 1.0
         while self._should_publish():
             poison = self.random.random() < self.options.poison_rate
-            self.system.place_order(make_order(self.published, self.random, poison=poison))
+            payload = make_order(self.published, self.random, poison=poison)
+            headers: dict[str, str] = {}
+            self.system.place_order(payload, headers)
             self.published += 1
+            if self.random.random() < self.options.duplicate_rate:
+                # The publisher "timed out" waiting for the broker and sent again:
+                # same event id, so the consumers must recognise a duplicate.
+                self.system.place_order(payload, {EVENT_ID: headers[EVENT_ID]})
+                self.resent += 1
             now = time.monotonic()
             if now >= next_tick:
                 tick()
@@ -116,7 +128,7 @@ class _Demo:
                     time.sleep(delay)
 
     def lag(self) -> dict[str, int]:
-        return {g: self.bus.lag(g, TOPIC) for g in GROUPS}
+        return {g: self.transport.lag(g, TOPIC) for g in GROUPS}
 
     def line(self) -> str:
         r = self.registry
@@ -139,6 +151,7 @@ class _Demo:
             print(self.line(), file=self.live, flush=True)
 
     def result(self, drained: bool) -> DemoResult:
+        """The summary; processed/dead-lettered/traced come from the recorded spans."""
         r = self.registry
         seconds = time.monotonic() - self.started
         processed, dead = self.tally.outcomes(GROUPS)
@@ -157,12 +170,14 @@ class _Demo:
                 )
                 for outcome in ("ok", "retry", "dead_letter", "duplicate", "error")
             }
-            | {"lag": self.bus.lag(g, TOPIC)}
+            | {"lag": self.transport.lag(g, TOPIC)}
             for g in GROUPS
         }
-        depth = sum(d.messages for d in self.bus.dead_letter_depths())
+        depth = sum(d.messages for d in self.transport.dead_letter_depths())
         return DemoResult(
+            broker=self.options.broker,
             published=self.published,
+            resent=self.resent,
             processed=processed,
             retried=stats.outcome_count(r, TOPIC, "retry"),
             dead_lettered=dead,
@@ -186,7 +201,7 @@ def run_demo(options: DemoOptions, live: TextIO | None = sys.stderr) -> DemoResu
     """Publish, drain, and report; ``live`` gets one summary line per second."""
     demo = _Demo(options, live)
     try:
-        demo.bus.start()
+        demo.transport.start()
         if live is not None and demo.configuration.metrics_port is not None:
             print(
                 f"metrics on http://127.0.0.1:{demo.configuration.metrics_port}/metrics",
@@ -194,10 +209,10 @@ def run_demo(options: DemoOptions, live: TextIO | None = sys.stderr) -> DemoResu
                 flush=True,
             )
         demo.publish_all(demo.tick)
-        drained = demo.bus.drain(options.drain_timeout)
+        drained = demo.transport.drain(options.drain_timeout)
         demo.tick()
         return demo.result(drained)
     finally:
-        demo.bus.stop()
+        demo.transport.stop()
         demo.configuration.shutdown()
         telemetry.reset()

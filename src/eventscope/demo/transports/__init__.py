@@ -1,0 +1,1 @@
+"""One demo transport per broker; see :mod:`eventscope.demo.transport`."""
