@@ -1,5 +1,11 @@
 """Consumer lag and dead-letter depth, read from each broker's own truth."""
 
+from eventscope.instrumentation.lag.collector import (
+    CollectorError,
+    LagCollector,
+    LatestSnapshot,
+    Snapshot,
+)
 from eventscope.instrumentation.lag.readings import (
     ConsumerReading,
     DepthReading,
@@ -7,4 +13,13 @@ from eventscope.instrumentation.lag.readings import (
     LagSource,
 )
 
-__all__ = ["ConsumerReading", "DepthReading", "LagReading", "LagSource"]
+__all__ = [
+    "CollectorError",
+    "ConsumerReading",
+    "DepthReading",
+    "LagCollector",
+    "LagReading",
+    "LagSource",
+    "LatestSnapshot",
+    "Snapshot",
+]
