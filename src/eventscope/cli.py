@@ -16,6 +16,7 @@ from eventscope.errors import UsageError
 
 def build_parser() -> argparse.ArgumentParser:
     from eventscope.demo.command import register as register_demo
+    from eventscope.instrumentation.lag.command import register as register_lag
     from eventscope.schemas.cli import register as register_schema
 
     parser = argparse.ArgumentParser(
@@ -25,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     register_demo(commands)
     register_schema(commands)
+    register_lag(commands)
     return parser
 
 

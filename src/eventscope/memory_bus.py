@@ -26,6 +26,7 @@ from typing import Any
 
 from eventscope.catalog import Outcome
 from eventscope.instrumentation import headers as h
+from eventscope.instrumentation.lag.collector import Snapshot
 from eventscope.instrumentation.lag.readings import ConsumerReading, DepthReading, LagReading
 from eventscope.instrumentation.messages import register_message_type
 
@@ -159,7 +160,7 @@ class InMemoryBus:
         self.default_partitions = partitions
         self.redelivery_rate = redelivery_rate
         self._random = random.Random(seed)
-        self._cond = threading.Condition()
+        self._cond = threading.Condition(threading.RLock())
         self._topics: dict[str, list[list[Message]]] = {}
         self._committed: dict[tuple[str, str, int], int] = {}
         self._subscriptions: list[Subscription] = []
@@ -407,6 +408,22 @@ class InMemoryBus:
                     )
                 )
             return readings
+
+    # --- as a lag collector (eventscope.instrumentation.lag) ---------------------
+
+    system = SYSTEM
+
+    def collect(self) -> Snapshot:
+        """Everything the bus knows about lag, in one consistent snapshot."""
+        with self._cond:
+            return Snapshot(
+                list(self.lag_readings()),
+                list(self.consumer_readings()),
+                list(self.dead_letter_depths()),
+            )
+
+    def close(self) -> None:
+        """Nothing to release: the bus lives as long as the application holds it."""
 
     def consumer_readings(self) -> Iterable[ConsumerReading]:
         """Members per (group, topic): the subscriptions sharing its partitions."""

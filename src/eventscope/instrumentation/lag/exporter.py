@@ -1,0 +1,158 @@
+"""The standalone lag exporter: many brokers, one scrape, honest failures.
+
+Every scrape asks all targets at once (one thread each), waits at most the scrape
+timeout, and exports the catalog's lag gauges for the targets that answered.  A
+target that failed or timed out exports no lag at all — a broker that is down must
+show up as ``eventscope_lag_target_up == 0`` and a growing
+``eventscope_lag_collection_errors_total``, never as zero lag.  A target whose previous
+collection is still running is not asked again until it finishes.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from eventscope import catalog
+from eventscope.instrumentation.lag.collector import CollectorError, LagCollector, Snapshot
+from eventscope.instrumentation.lag.families import lag_families
+from eventscope.instrumentation.lag.readings import ConsumerReading, DepthReading, LagReading
+
+logger = logging.getLogger("eventscope.lag")
+
+
+@dataclass(frozen=True)
+class TargetResult:
+    """One target's result in one scrape."""
+
+    snapshot: Snapshot | None
+    seconds: float
+    error_type: str | None = None
+    message: str | None = None
+
+
+class _SnapshotSource:
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+
+    def lag_readings(self) -> Iterable[LagReading]:
+        return self.snapshot.lag
+
+    def consumer_readings(self) -> Iterable[ConsumerReading]:
+        return self.snapshot.consumers
+
+    def dead_letter_depths(self) -> Iterable[DepthReading]:
+        return self.snapshot.dead_letters
+
+
+class LagExporter(Collector):
+    """A prometheus-client collector over named lag collectors."""
+
+    def __init__(self, collectors: dict[str, LagCollector], scrape_timeout: float) -> None:
+        self.collectors = collectors
+        self.scrape_timeout = scrape_timeout
+        self._pool = ThreadPoolExecutor(
+            max_workers=max(1, len(collectors)), thread_name_prefix="eventscope-lag"
+        )
+        self._running: dict[str, Future] = {}
+        self._errors: dict[tuple[str, str, str], int] = {}
+        self._last_message: dict[str, str | None] = {}
+        self._lock = threading.Lock()
+
+    def describe(self) -> list:
+        return []
+
+    def scrape(self) -> dict[str, TargetResult]:
+        """Ask every target now; what each answered (or why not)."""
+        deadline = time.monotonic() + self.scrape_timeout
+        futures = {name: self._start(name) for name in self.collectors}
+        outcomes: dict[str, TargetResult] = {}
+        for name, future in futures.items():
+            started = time.monotonic()
+            try:
+                snapshot, seconds = future.result(timeout=max(0.0, deadline - started))
+                outcomes[name] = TargetResult(snapshot, seconds)
+            except FutureTimeout:
+                outcomes[name] = TargetResult(
+                    None,
+                    self.scrape_timeout,
+                    "timeout",
+                    f"no answer within the scrape timeout of {self.scrape_timeout:g} s",
+                )
+            except CollectorError as exc:
+                outcomes[name] = TargetResult(None, 0.0, "unreachable", str(exc))
+            except Exception as exc:  # a collector bug must not take the exporter down
+                outcomes[name] = TargetResult(None, 0.0, type(exc).__name__, str(exc))
+        for name, outcome in outcomes.items():
+            self._note(name, outcome)
+        return outcomes
+
+    def _start(self, name: str) -> Future:
+        with self._lock:
+            running = self._running.get(name)
+            if running is None or running.done():
+                running = self._pool.submit(_timed, self.collectors[name])
+                self._running[name] = running
+            return running
+
+    def _note(self, name: str, outcome: TargetResult) -> None:
+        system = self.collectors[name].system
+        if outcome.error_type is not None:
+            key = (name, system, outcome.error_type)
+            with self._lock:
+                self._errors[key] = self._errors.get(key, 0) + 1
+        if self._last_message.get(name) != outcome.message:
+            self._last_message[name] = outcome.message
+            if outcome.message is not None:
+                logger.warning("lag target %s (%s): %s", name, system, outcome.message)
+            else:
+                logger.info("lag target %s (%s) answers again", name, system)
+
+    def collect(self) -> Iterable[GaugeMetricFamily | CounterMetricFamily]:
+        outcomes = self.scrape()
+        sources = [_SnapshotSource(o.snapshot) for o in outcomes.values() if o.snapshot]
+        families: list = lag_families(sources)
+        labels = catalog.LAG_TARGET_UP.prometheus_labels
+        up = GaugeMetricFamily(
+            catalog.LAG_TARGET_UP.prometheus_name, catalog.LAG_TARGET_UP.help, labels=labels
+        )
+        duration = GaugeMetricFamily(
+            catalog.LAG_COLLECTION_DURATION.prometheus_name,
+            catalog.LAG_COLLECTION_DURATION.help,
+            labels=catalog.LAG_COLLECTION_DURATION.prometheus_labels,
+        )
+        errors = CounterMetricFamily(
+            catalog.LAG_COLLECTION_ERRORS.prometheus_name.removesuffix("_total"),
+            catalog.LAG_COLLECTION_ERRORS.help,
+            labels=catalog.LAG_COLLECTION_ERRORS.prometheus_labels,
+        )
+        for name, outcome in sorted(outcomes.items()):
+            system = self.collectors[name].system
+            up.add_metric([name, system], 0 if outcome.error_type else 1)
+            duration.add_metric([name, system], outcome.seconds)
+        with self._lock:
+            for (name, system, error_type), count in sorted(self._errors.items()):
+                errors.add_metric([name, system, error_type], count)
+        return [*families, up, duration, errors]
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        for collector in self.collectors.values():
+            try:
+                collector.close()
+            except Exception:
+                logger.debug("closing a lag collector failed", exc_info=True)
+
+
+def _timed(collector: LagCollector) -> tuple[Snapshot, float]:
+    started = time.monotonic()
+    snapshot = collector.collect()
+    return snapshot, time.monotonic() - started

@@ -1,0 +1,36 @@
+"""Which collector reads which broker, built from plain options.
+
+Options come from ``lag.yaml`` or from ``eventscope lag`` flags; each broker's module
+has ``from_options(options) -> LagCollector`` and raises ``UsageError`` naming the
+option it cannot use.  Modules are imported only when their broker is asked for, so
+a Redis user never needs the Kafka client.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from eventscope.errors import UsageError
+from eventscope.instrumentation.lag.collector import LagCollector
+
+COLLECTORS = {
+    "kafka": "eventscope.instrumentation.lag.kafka",
+    "rabbitmq": "eventscope.instrumentation.lag.rabbitmq",
+    "nats": "eventscope.instrumentation.lag.nats",
+    "redis": "eventscope.instrumentation.lag.redis",
+}
+
+
+def build_collector(broker: str, options: dict[str, Any]) -> LagCollector:
+    module_name = COLLECTORS.get(broker)
+    if module_name is None:
+        raise UsageError(f"unknown broker {broker!r}; choose from {', '.join(COLLECTORS)}")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise UsageError(
+            f"the {broker} lag collector needs its client: pip install 'eventscope[{broker}]'"
+            f" ({exc})"
+        ) from exc
+    return module.from_options(options)
