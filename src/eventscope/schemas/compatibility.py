@@ -152,6 +152,4 @@ def _parse(module: Any, schema: SchemaInput, name: str, references: Mapping[str,
 
 
 def _tag(items: list[Incompatibility], direction: str, version: int) -> list[Incompatibility]:
-    return [
-        Incompatibility(i.type, i.location, i.message, direction, version) for i in items
-    ]
+    return [Incompatibility(i.type, i.location, i.message, direction, version) for i in items]

@@ -1,0 +1,348 @@
+"""Reads Avro schema JSON into an :class:`~eventscope.schemas.avro_model.AvroSchema`.
+
+The rules are the Avro specification's as the Java library (which Confluent Schema
+Registry runs) applies them: names are resolved against the enclosing namespace,
+a named type may be used before or after its definition and by itself (recursion),
+unions may not nest or repeat a type, and defaults must fit their field's type.
+Every error names where it is — ``line L, column C`` for text that is not JSON, a
+JSON path such as ``$.fields[2].type`` for JSON that is not a valid schema — because
+an error without a location is a scavenger hunt in a 300-line schema.
+
+Defaults are checked by fastavro (``fastavro.schema.parse_schema``) one field at a
+time, so its verdict is used while the location stays ours.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from fastavro.schema import SchemaParseException
+from fastavro.schema import parse_schema as fastavro_parse
+
+from eventscope.schemas.avro_model import (
+    NO_DEFAULT,
+    PRIMITIVES,
+    AvroSchema,
+    AvroType,
+    Field,
+    type_to_json,
+)
+from eventscope.schemas.errors import SchemaParseError
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_FULL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+_REFERENCE = "<reference>"
+_ORDERS = frozenset({"ascending", "descending", "ignore"})
+_RESERVED = {
+    "record": {"type", "name", "namespace", "aliases", "fields"},
+    "error": {"type", "name", "namespace", "aliases", "fields"},
+    "enum": {"type", "name", "namespace", "aliases", "symbols", "default"},
+    "fixed": {"type", "name", "namespace", "aliases", "size"},
+    "array": {"type", "items"},
+    "map": {"type", "values"},
+}
+_FIELD_RESERVED = {"name", "type", "aliases", "default"}
+
+
+def parse_avro(schema: Any, references: Mapping[str, str] | None = None) -> AvroSchema:
+    """Parse ``schema`` (text or parsed JSON) with ``references`` as extra named types."""
+    parser = _Parser()
+    for ref_name, text in (references or {}).items():
+        source = f"reference {ref_name!r}"
+        parser.add_document(load_json(text, source), source)
+    root = parser.add_document(load_json(schema, None), None)
+    return parser.finish(root)
+
+
+def load_json(schema: Any, source: str | None) -> Any:
+    """JSON text → JSON value; a bare type name (``string``, ``com.acme.Order``) is one too."""
+    if not isinstance(schema, str | bytes | bytearray):
+        return schema
+    text = schema.decode() if isinstance(schema, bytes | bytearray) else schema
+    if _FULL_NAME.fullmatch(text.strip()):
+        return text.strip()  # "null" is the Avro type here, not JSON's null
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SchemaParseError(
+            f"not valid JSON: {exc.msg}",
+            location=f"line {exc.lineno}, column {exc.colno}",
+            source=source,
+        ) from None
+
+
+@dataclass(frozen=True)
+class _Where:
+    """Where a node came from, for errors raised after the whole schema is read."""
+
+    path: str
+    source: str | None
+
+    def error(self, reason: str, suffix: str = "") -> SchemaParseError:
+        return SchemaParseError(reason, location=self.path + suffix, source=self.source)
+
+
+class _Parser:
+    """One registry of named types shared by the references and the schema itself."""
+
+    def __init__(self) -> None:
+        self.named: dict[str, AvroType] = {}
+        self._source: str | None = None
+        self._pending: dict[int, tuple[tuple[str, ...], _Where]] = {}
+        self._unions: dict[int, _Where] = {}
+        self._defaults: list[tuple[Field, _Where]] = []
+
+    # -- reading -------------------------------------------------------------------
+
+    def add_document(self, value: Any, source: str | None) -> AvroType:
+        self._source = source
+        return self._type(value, "$", "")
+
+    def _where(self, path: str) -> _Where:
+        return _Where(path, self._source)
+
+    def _fail(self, reason: str, path: str) -> SchemaParseError:
+        return self._where(path).error(reason)
+
+    def _type(self, value: Any, path: str, namespace: str) -> AvroType:
+        if isinstance(value, str):
+            return self._name_use(value, path, namespace)
+        if isinstance(value, Sequence) and not isinstance(value, bytes | bytearray):
+            return self._union(value, path, namespace)
+        if isinstance(value, Mapping):
+            return self._object(value, path, namespace)
+        raise self._fail(
+            f"a schema must be a type name, an object or a union array, not {value!r}", path
+        )
+
+    def _name_use(self, name: str, path: str, namespace: str) -> AvroType:
+        if name in PRIMITIVES:
+            return AvroType(kind=name)
+        if not _FULL_NAME.fullmatch(name):
+            raise self._fail(f"{name!r} is neither a primitive type nor a valid type name", path)
+        candidates = (name,) if "." in name or not namespace else (f"{namespace}.{name}", name)
+        placeholder = AvroType(kind=_REFERENCE, name=candidates[0])
+        self._pending[id(placeholder)] = (candidates, self._where(path))
+        return placeholder
+
+    def _union(self, value: Sequence[Any], path: str, namespace: str) -> AvroType:
+        branches = []
+        for i, item in enumerate(value):
+            branch = self._type(item, f"{path}[{i}]", namespace)
+            if branch.kind == "union":
+                raise self._fail("a union may not directly contain another union", f"{path}[{i}]")
+            branches.append(branch)
+        node = AvroType(kind="union", branches=branches)
+        self._unions[id(node)] = self._where(path)
+        return node
+
+    def _object(self, value: Mapping[str, Any], path: str, namespace: str) -> AvroType:
+        kind = value.get("type")
+        if not isinstance(kind, str):
+            reason = "missing 'type'" if kind is None else "'type' must be a string here"
+            raise self._fail(reason, path if kind is None else f"{path}.type")
+        if kind in PRIMITIVES:
+            return AvroType(kind=kind, logical_type=_logical(value), props=_props(value, {"type"}))
+        if kind in ("record", "error"):
+            return self._record(value, path, namespace)
+        if kind == "enum":
+            return self._enum(value, path, namespace)
+        if kind == "fixed":
+            return self._fixed(value, path, namespace)
+        if kind in ("array", "map"):
+            key = "items" if kind == "array" else "values"
+            if key not in value:
+                raise self._fail(f"an {kind} needs '{key}'", path)
+            return AvroType(
+                kind=kind,
+                element=self._type(value[key], f"{path}.{key}", namespace),
+                logical_type=_logical(value),
+                props=_props(value, _RESERVED[kind]),
+            )
+        # {"type": "com.acme.Currency"}: a use of a named type, which the registry accepts.
+        return self._name_use(kind, f"{path}.type", namespace)
+
+    def _declare(self, value: Mapping[str, Any], path: str, namespace: str, kind: str) -> AvroType:
+        """Create and register a named type before its body, so the body may recurse."""
+        name = value.get("name")
+        if not isinstance(name, str):
+            raise self._fail(f"a {kind} needs a string 'name'", path)
+        space = value.get("namespace", namespace)
+        if space is None:
+            space = ""
+        if not isinstance(space, str) or (space and not _FULL_NAME.fullmatch(space)):
+            raise self._fail(f"invalid namespace {space!r}", f"{path}.namespace")
+        full = name if "." in name or not space else f"{space}.{name}"
+        if not _FULL_NAME.fullmatch(full):
+            raise self._fail(f"invalid name {name!r}", f"{path}.name")
+        if full in PRIMITIVES:
+            raise self._fail(f"a named type may not be called {full!r}", f"{path}.name")
+        if full in self.named:
+            raise self._fail(f"redefinition of named type {full!r}", f"{path}.name")
+        node = AvroType(
+            kind="record" if kind == "error" else kind,
+            name=full,
+            aliases=frozenset(self._aliases(value, path, full.rpartition(".")[0])),
+            logical_type=_logical(value),
+            props=_props(value, _RESERVED[kind]),
+        )
+        self.named[full] = node
+        return node
+
+    def _aliases(self, value: Mapping[str, Any], path: str, space: str) -> list[str]:
+        aliases = value.get("aliases", [])
+        if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+            raise self._fail("'aliases' must be a list of strings", f"{path}.aliases")
+        full = [a if "." in a or not space else f"{space}.{a}" for a in aliases]
+        for i, alias in enumerate(full):
+            if not _FULL_NAME.fullmatch(alias):
+                raise self._fail(f"invalid alias {alias!r}", f"{path}.aliases[{i}]")
+        return full
+
+    def _record(self, value: Mapping[str, Any], path: str, namespace: str) -> AvroType:
+        node = self._declare(value, path, namespace, value["type"])
+        fields = value.get("fields")
+        if not isinstance(fields, list):
+            raise self._fail("a record needs a 'fields' list", f"{path}.fields")
+        seen: set[str] = set()
+        for i, raw in enumerate(fields):
+            field = self._field(raw, f"{path}.fields[{i}]", node.namespace)
+            if field.name in seen:
+                raise self._fail(f"duplicate field name {field.name!r}", f"{path}.fields[{i}].name")
+            seen.add(field.name)
+            node.fields.append(field)
+        return node
+
+    def _field(self, raw: Any, path: str, namespace: str) -> Field:
+        if not isinstance(raw, Mapping):
+            raise self._fail("a field must be an object", path)
+        name = raw.get("name")
+        if not isinstance(name, str) or not _NAME.fullmatch(name):
+            raise self._fail(f"invalid field name {name!r}", f"{path}.name")
+        if "type" not in raw:
+            raise self._fail(f"field {name!r} has no 'type'", path)
+        aliases = raw.get("aliases", [])
+        if not isinstance(aliases, list) or not all(
+            isinstance(a, str) and _NAME.fullmatch(a) for a in aliases
+        ):
+            raise self._fail("'aliases' must be a list of field names", f"{path}.aliases")
+        if raw.get("order", "ascending") not in _ORDERS:
+            raise self._fail(f"'order' must be one of {sorted(_ORDERS)}", f"{path}.order")
+        field = Field(
+            name=name,
+            type=self._type(raw["type"], f"{path}.type", namespace),
+            aliases=tuple(aliases),
+            default=raw.get("default", NO_DEFAULT),
+            props=_props(raw, _FIELD_RESERVED),
+        )
+        if field.has_default:
+            self._defaults.append((field, self._where(path)))
+        return field
+
+    def _enum(self, value: Mapping[str, Any], path: str, namespace: str) -> AvroType:
+        node = self._declare(value, path, namespace, "enum")
+        symbols = value.get("symbols")
+        if not isinstance(symbols, list):
+            raise self._fail("an enum needs a 'symbols' list", f"{path}.symbols")
+        for i, symbol in enumerate(symbols):
+            if not isinstance(symbol, str) or not _NAME.fullmatch(symbol):
+                raise self._fail(f"invalid enum symbol {symbol!r}", f"{path}.symbols[{i}]")
+            if symbol in symbols[:i]:
+                raise self._fail(f"duplicate enum symbol {symbol!r}", f"{path}.symbols[{i}]")
+        node.symbols = tuple(symbols)
+        default = value.get("default")
+        if default is not None and default not in node.symbols:
+            raise self._fail(
+                f"enum default {default!r} is not one of its symbols", f"{path}.default"
+            )
+        node.enum_default = default
+        return node
+
+    def _fixed(self, value: Mapping[str, Any], path: str, namespace: str) -> AvroType:
+        node = self._declare(value, path, namespace, "fixed")
+        size = value.get("size")
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            raise self._fail("a fixed needs a non-negative integer 'size'", f"{path}.size")
+        node.size = size
+        return node
+
+    # -- after reading: resolve names, then check what needs the whole picture ------
+
+    def finish(self, root: AvroType) -> AvroSchema:
+        root = self._resolve_tree(root)
+        for node in list(self.named.values()):
+            self._resolve_tree(node)
+        for field, where in self._defaults:
+            self._check_default(field, where)
+        return AvroSchema(root=root, named=dict(self.named))
+
+    def _target(self, node: AvroType) -> AvroType:
+        if node.kind != _REFERENCE:
+            return node
+        candidates, where = self._pending[id(node)]
+        for name in candidates:
+            if name in self.named:
+                return self.named[name]
+        raise where.error(f"unknown type {candidates[0]!r}")
+
+    def _resolve_tree(self, root: AvroType) -> AvroType:
+        """Swap every name use for the type it names (iteratively: schemas can be deep)."""
+        root = self._target(root)
+        stack, seen = [root], {id(root)}
+        while stack:
+            node = stack.pop()
+            for field in node.fields:
+                field.type = self._target(field.type)
+            if node.element is not None:
+                node.element = self._target(node.element)
+            node.branches = [self._target(b) for b in node.branches]
+            if node.kind == "union":
+                self._check_union(node)
+            children = [f.type for f in node.fields] + node.branches
+            children += [node.element] if node.element is not None else []
+            for child in children:
+                if id(child) not in seen:
+                    seen.add(id(child))
+                    stack.append(child)
+        return root
+
+    def _check_union(self, node: AvroType) -> None:
+        keys: list[str] = []
+        for i, branch in enumerate(node.branches):
+            key = branch.name or branch.kind
+            if key in keys:
+                raise self._unions[id(node)].error(f"the union already has a {key!r}", f"[{i}]")
+            keys.append(key)
+
+    def _check_default(self, field: Field, where: _Where) -> None:
+        probe = {
+            "type": "record",
+            "name": "eventscope_default_probe",
+            "fields": [
+                {
+                    "name": field.name,
+                    "type": type_to_json(field.type, set()),
+                    "default": field.default,
+                }
+            ],
+        }
+        try:
+            fastavro_parse(probe, named_schemas={})
+        except SchemaParseException as exc:
+            raise where.error(
+                f"default {field.default!r} of field {field.name!r} does not fit its type ({exc})",
+                ".default",
+            ) from None
+
+
+def _logical(value: Mapping[str, Any]) -> str | None:
+    logical = value.get("logicalType")
+    return logical if isinstance(logical, str) else None
+
+
+def _props(value: Mapping[str, Any], reserved: set[str]) -> dict[str, Any]:
+    return {k: v for k, v in value.items() if k not in reserved and k != "logicalType"}

@@ -1,0 +1,305 @@
+"""Compare two JSON Schema trees the way Confluent Schema Registry does.
+
+``differences(original, update)`` lists every :class:`~.json_changes.Change` between the
+schema data was written with (``original``) and the one it will be read with
+(``update``); the change is backward compatible iff each one is in
+:data:`~.json_changes.COMPATIBLE_CHANGES`.  This module holds the dispatch — references,
+type changes, unions and intersections, ``not``, ``enum``/``const`` and the scalar
+bounds — while :mod:`~.json_diff_models` handles objects and arrays, whose verdicts
+hinge on open, closed and partially open content models.
+
+Recursive schemas make the comparison a graph walk.  Each (original, update) pair of
+nodes is compared once and remembered; meeting a pair again while it is still being
+compared is a cycle, which is first assumed compatible.  Because that assumption can be
+wrong, the whole comparison is repeated with the pairs found incompatible fed back in,
+until a pass confirms its own assumptions (a greatest fixed point) — otherwise a cached
+"compatible" could hide a real break deep inside a recursive ``oneOf``.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+
+from eventscope.schemas import json_diff_models
+from eventscope.schemas.json_changes import Change
+from eventscope.schemas.json_diff_context import (
+    Ctx,
+    PairKey,
+    Run,
+    canonical,
+    compare_bound,
+    same_value,
+)
+from eventscope.schemas.json_nodes import (
+    CombinedNode,
+    ConstNode,
+    EmptyNode,
+    EnumNode,
+    FalseNode,
+    Node,
+    NotNode,
+    NumberNode,
+    StringNode,
+    resolve,
+)
+
+#: Recursion allowed while comparing.  The walk nests one level per pair of schemas on
+#: the current path, and recursive schemas (definitions referring to each other through
+#: unions) can chain hundreds of distinct pairs before a cycle closes.
+RECURSION_LIMIT = 100_000
+
+
+def differences(original: Node, update: Node) -> list[Change]:
+    """Every change from ``original`` to ``update``, iterated to a sound fixed point."""
+    with _deep_recursion(RECURSION_LIMIT):
+        seed: dict[PairKey, tuple[Change, ...]] = {}
+        while True:
+            run = Run(seed, compare)
+            ctx = Ctx(run)
+            compare(ctx, original, update)
+            found = run.incompatible_pairs()
+            if not run.assumed_cycle_compatible or found.keys() == seed.keys():
+                return ctx.changes
+            seed = found
+
+
+@contextmanager
+def _deep_recursion(limit: int) -> Iterator[None]:
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(previous, limit))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(previous)
+
+
+def compare(ctx: Ctx, original: Node | None, update: Node | None) -> None:
+    """Compare two (possibly absent) subschemas at ``ctx``'s path, following ``$ref``."""
+    if original is None or update is None:
+        if original is not None:
+            ctx.add("SCHEMA_REMOVED")
+        elif update is not None:
+            ctx.add("SCHEMA_ADDED")
+        return
+    original, update = resolve(original), resolve(update)
+    prefix = ctx.where()
+    ctx.extend([c.rebased(prefix) for c in _compare_pair(ctx.run, original, update)])
+
+
+def _compare_pair(run: Run, original: Node, update: Node) -> tuple[Change, ...]:
+    """Changes for one pair of nodes, relative to the pair (paths start at ``#/``)."""
+    key = (id(original), id(update))
+    if key in run.memo:
+        return run.memo[key]
+    if key in run.in_progress:
+        if key in run.seed:
+            return run.seed[key]
+        run.assumed_cycle_compatible = True
+        return ()
+    run.in_progress.add(key)
+    try:
+        ctx = Ctx(run)
+        _compare_nodes(ctx, original, update)
+        run.memo[key] = tuple(ctx.changes)
+        return run.memo[key]
+    finally:
+        run.in_progress.discard(key)
+
+
+def _compare_nodes(ctx: Ctx, original: Node, update: Node) -> None:
+    if _compare_against_union(ctx, original, update):
+        return
+    if not _same_kind(original, update):
+        if isinstance(original, FalseNode) or isinstance(update, EmptyNode):
+            return
+        if original.connect_type == "bytes" == update.connect_type:
+            # Kafka Connect decimals moved between string and number encodings; the
+            # registry accepts that move for schemas it marks as bytes.
+            return
+        ctx.add("TYPE_CHANGED")
+        return
+    for attribute, change_type in (("id", "ID_CHANGED"), ("title", "TITLE_CHANGED"),
+                                   ("description", "DESCRIPTION_CHANGED")):
+        if getattr(original, attribute) != getattr(update, attribute):
+            ctx.add(change_type)
+    if original.has_default != update.has_default or not same_value(original.default,
+                                                                    update.default):
+        ctx.add("DEFAULT_CHANGED")
+    _compare_same_kind(ctx, original, update)
+
+
+def _compare_same_kind(ctx: Ctx, original: Node, update: Node) -> None:
+    if isinstance(original, StringNode) and isinstance(update, StringNode):
+        _compare_strings(ctx, original, update)
+    elif isinstance(original, NumberNode) and isinstance(update, NumberNode):
+        _compare_numbers(ctx, original, update)
+    elif isinstance(original, ConstNode) and isinstance(update, ConstNode):
+        if not same_value(original.value, update.value):
+            ctx.add("ENUM_ARRAY_CHANGED", "const")
+    elif isinstance(original, EnumNode) and isinstance(update, EnumNode):
+        _compare_enums(ctx, original, update)
+    elif isinstance(original, CombinedNode) and isinstance(update, CombinedNode):
+        _compare_combined(ctx, original, update)
+    elif isinstance(original, NotNode) and isinstance(update, NotNode):
+        with ctx.at("not"):
+            trial = ctx.sub()
+            # Whatever the old 'not' excluded must still be excluded: compare reversed.
+            trial.compare(update.inner, original.inner)
+            ctx.add("NOT_TYPE_NARROWED" if trial.compatible else "NOT_TYPE_EXTENDED")
+    else:
+        json_diff_models.compare_models(ctx, original, update)
+
+
+def _same_kind(original: Node, update: Node) -> bool:
+    return type(original) is type(update) or (
+        isinstance(original, CombinedNode) and isinstance(update, CombinedNode))
+
+
+def _compare_against_union(ctx: Ctx, original: Node, update: Node) -> bool:
+    """A plain schema that became (or came from) a union: is one branch enough?
+
+    Widening to an ``anyOf``/``oneOf`` is fine if the old schema fits one branch; an
+    old ``allOf`` can become one of its parts; a single-branch union is that branch.
+    """
+    if isinstance(update, CombinedNode) and not isinstance(original, CombinedNode):
+        trials = [(original, branch) for branch in update.subschemas]
+        widening, marker = update.criterion in ("anyOf", "oneOf"), "SUM_TYPE_EXTENDED"
+    elif isinstance(original, CombinedNode) and not isinstance(update, CombinedNode):
+        trials = [(branch, update) for branch in original.subschemas]
+        widening, marker = original.criterion == "allOf", "PRODUCT_TYPE_NARROWED"
+    else:
+        return False
+    if len(trials) != 1 and not widening:
+        return False
+    for old, new in trials:
+        trial = ctx.sub()
+        trial.compare(old, new)
+        if trial.compatible:
+            ctx.extend(trial.changes)
+            if len(trials) != 1:
+                ctx.add(marker)
+            return True
+    return False
+
+
+def _compare_combined(ctx: Ctx, original: CombinedNode, update: CombinedNode) -> None:
+    criterion_change = _criterion_change(original, update)
+    if criterion_change:
+        ctx.add(criterion_change)
+        if criterion_change == "COMBINED_TYPE_CHANGED":
+            return
+    olds, news = _distinct(original.subschemas), _distinct(update.subschemas)
+    if len(olds) < len(news):
+        ctx.add("PRODUCT_TYPE_EXTENDED" if update.criterion == "allOf" else "SUM_TYPE_EXTENDED")
+    elif len(olds) > len(news):
+        ctx.add("PRODUCT_TYPE_NARROWED" if original.criterion == "allOf"
+                else "SUM_TYPE_NARROWED")
+    compatible_edges: dict[tuple[int, int], list[Change]] = {}
+    for i, old in enumerate(olds):
+        with ctx.at(f"{original.criterion}/{i}"):
+            for j, new in enumerate(news):
+                trial = ctx.sub()
+                trial.compare(old, new)
+                if trial.compatible:
+                    compatible_edges[(i, j)] = trial.changes
+    matching = max_matching(list(compatible_edges), len(olds))
+    for edge in matching:
+        ctx.extend(compatible_edges[edge])
+    if len(matching) < min(len(olds), len(news)):
+        ctx.add("COMBINED_TYPE_SUBSCHEMAS_CHANGED")
+
+
+def _criterion_change(original: CombinedNode, update: CombinedNode) -> str | None:
+    old, new = original.criterion, update.criterion
+    if old == new:
+        return None
+    single_old, single_new = len(original.subschemas) == 1, len(update.subschemas) == 1
+    if (new == "anyOf" or (single_old and (single_new or new == "oneOf"))
+            or (single_new and old == "allOf")):
+        return "COMBINED_TYPE_EXTENDED"
+    return "COMBINED_TYPE_CHANGED"
+
+
+def _distinct(nodes: list[Node]) -> list[Node]:
+    seen: dict[str, Node] = {}
+    for node in nodes:
+        seen.setdefault(node.key, node)
+    return list(seen.values())
+
+
+def max_matching(edges: list[tuple[int, int]], left_size: int) -> list[tuple[int, int]]:
+    """A maximum-cardinality matching of a bipartite graph (augmenting paths)."""
+    neighbours: dict[int, list[int]] = {i: [] for i in range(left_size)}
+    for i, j in edges:
+        neighbours[i].append(j)
+    owner: dict[int, int] = {}
+
+    def augment(i: int, visited: set[int]) -> bool:
+        for j in neighbours[i]:
+            if j in visited:
+                continue
+            visited.add(j)
+            if j not in owner or augment(owner[j], visited):
+                owner[j] = i
+                return True
+        return False
+
+    for i in range(left_size):
+        augment(i, set())
+    return sorted((i, j) for j, i in owner.items())
+
+
+def _compare_enums(ctx: Ctx, original: EnumNode, update: EnumNode) -> None:
+    old = {canonical(v) for v in original.values}
+    new = {canonical(v) for v in update.values}
+    if old == new:
+        return
+    if new >= old:
+        ctx.add("ENUM_ARRAY_EXTENDED", "enum")
+    elif old >= new:
+        ctx.add("ENUM_ARRAY_NARROWED", "enum")
+    else:
+        ctx.add("ENUM_ARRAY_CHANGED", "enum")
+
+
+def _compare_strings(ctx: Ctx, original: StringNode, update: StringNode) -> None:
+    compare_bound(ctx, "maxLength", "MAX_LENGTH", original.max_length, update.max_length)
+    compare_bound(ctx, "minLength", "MIN_LENGTH", original.min_length, update.min_length)
+    if original.pattern is None and update.pattern is not None:
+        ctx.add("PATTERN_ADDED", "pattern")
+    elif original.pattern is not None and update.pattern is None:
+        ctx.add("PATTERN_REMOVED", "pattern")
+    elif original.pattern != update.pattern:
+        ctx.add("PATTERN_CHANGED", "pattern")
+
+
+def _compare_numbers(ctx: Ctx, original: NumberNode, update: NumberNode) -> None:
+    for keyword, name, attribute in (
+        ("maximum", "MAXIMUM", "maximum"),
+        ("minimum", "MINIMUM", "minimum"),
+        ("exclusiveMaximum", "EXCLUSIVE_MAXIMUM", "exclusive_maximum"),
+        ("exclusiveMinimum", "EXCLUSIVE_MINIMUM", "exclusive_minimum"),
+    ):
+        compare_bound(ctx, keyword, name, getattr(original, attribute),
+                      getattr(update, attribute))
+    _compare_multiple_of(ctx, original.multiple_of, update.multiple_of)
+    if original.integer != update.integer:
+        ctx.add("TYPE_EXTENDED" if original.integer else "TYPE_NARROWED")
+
+
+def _compare_multiple_of(ctx: Ctx, old: Decimal | None, new: Decimal | None) -> None:
+    if old == new:
+        return
+    if old is None:
+        ctx.add("MULTIPLE_OF_ADDED", "multipleOf")
+    elif new is None:
+        ctx.add("MULTIPLE_OF_REMOVED", "multipleOf")
+    elif old != 0 and new % old == 0:
+        ctx.add("MULTIPLE_OF_EXPANDED", "multipleOf")
+    elif new != 0 and old % new == 0:
+        ctx.add("MULTIPLE_OF_REDUCED", "multipleOf")
+    else:
+        ctx.add("MULTIPLE_OF_CHANGED", "multipleOf")
