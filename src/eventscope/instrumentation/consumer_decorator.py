@@ -164,13 +164,9 @@ class _ConsumerCore:
     def finish(self, ctx: MessageContext, exc: BaseException | None) -> bool:
         """Record the outcome; ``True`` if the handler's exception must propagate."""
         try:
-            duration = _clock() - ctx._started
-            outcome, reason, error_type = self._outcome(ctx, exc)
-            latency = None
-            if outcome is Outcome.OK and ctx.published_at is not None:
-                latency = max(0.0, _now() - ctx.published_at)
-            ctx._meter.completed(duration, error_type, outcome, latency, reason)
-            propagate = self._settle(ctx, outcome, reason, exc)
+            outcome, error_type, propagate = self._complete(
+                ctx, _clock() - ctx._started, _now(), exc
+            )
             if ctx.span is not INVALID_SPAN:
                 _close_span(ctx.span, outcome, error_type, exc)
             return propagate
@@ -180,6 +176,20 @@ class _ConsumerCore:
         finally:
             if ctx._token is not None:
                 _detach(ctx._token)
+
+    def _complete(
+        self, ctx: MessageContext, duration: float | None, now: float, exc: BaseException | None
+    ) -> tuple[Outcome, str | None, bool]:
+        """Decide, record and settle one message's outcome.
+
+        Returns the outcome, its error type, and whether ``exc`` must propagate.
+        """
+        outcome, reason, error_type = self._outcome(ctx, exc)
+        latency = None
+        if outcome is Outcome.OK and ctx.published_at is not None:
+            latency = max(0.0, now - ctx.published_at)
+        ctx._meter.completed(duration, error_type, outcome, latency, reason)
+        return outcome, error_type, self._settle(ctx, outcome, reason, exc)
 
     def _outcome(
         self, ctx: MessageContext, exc: BaseException | None
@@ -241,12 +251,8 @@ class _ConsumerCore:
             propagate = False
             worst, worst_error = Outcome.OK, None
             for ctx in batch.messages:
-                outcome, reason, error_type = self._outcome(ctx, exc)
-                latency = None
-                if outcome is Outcome.OK and ctx.published_at is not None:
-                    latency = max(0.0, now - ctx.published_at)
-                ctx._meter.completed(None, error_type, outcome, latency, reason)
-                propagate = self._settle(ctx, outcome, reason, exc) or propagate
+                outcome, error_type, must_raise = self._complete(ctx, None, now, exc)
+                propagate = propagate or must_raise
                 if outcome is not Outcome.OK and worst is Outcome.OK:
                     worst, worst_error = outcome, error_type
             if batch.messages:
