@@ -16,6 +16,7 @@ from eventscope.errors import UsageError
 
 def build_parser() -> argparse.ArgumentParser:
     from eventscope.demo.command import register as register_demo
+    from eventscope.generate.command import register as register_generate
     from eventscope.instrumentation.lag.command import register as register_lag
     from eventscope.schemas.cli import register as register_schema
 
@@ -27,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_demo(commands)
     register_schema(commands)
     register_lag(commands)
+    register_generate(commands)
     return parser
 
 

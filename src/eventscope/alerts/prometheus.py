@@ -1,0 +1,97 @@
+"""Prometheus rule files: recording rules for every ratio and quantile, then the alerts.
+
+Two files, each a recording group followed by the alerts that read it: the threshold
+alerts, and the SLO burn-rate alerts (whose recorded SLIs the SLO dashboard also reads).
+Rule dictionaries keep Prometheus' own key names; the ``generate`` command dumps them to
+YAML with sorted keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from eventscope.alerts.burn_rate import burn_rate_alerts
+from eventscope.alerts.model import Alert
+from eventscope.alerts.rules import threshold_alerts
+from eventscope.dashboards import signals
+from eventscope.dashboards.config import Config
+from eventscope.dashboards.links import Kind, dashboard_url, runbook_url
+from eventscope.dashboards.promql import config_scope
+
+PanelIndex = Mapping[Kind, Mapping[str, int]]
+"""Panel ids by dashboard and panel key, from the built dashboards."""
+
+
+def all_alerts(config: Config) -> list[Alert]:
+    """Every alert rule, threshold alerts first, then the SLO burn-rate alerts."""
+    return [*threshold_alerts(config), *burn_rate_alerts(config)]
+
+
+def recordings(config: Config) -> dict[str, list[signals.Recording]]:
+    """Recording rules by group name."""
+    scope = config_scope(config)
+    return {
+        f"{config.name}-recording": signals.alerting_recordings(scope),
+        f"{config.name}-slo-recording": signals.slo_recordings(
+            scope, config.slo.latency_seconds, config.slo.window
+        ),
+    }
+
+
+def annotations(alert: Alert, config: Config, panels: PanelIndex) -> dict[str, str]:
+    """Summary, description and the two links every alert carries."""
+    variables = {name: "{{ $labels." + lbl + " }}" for name, lbl in alert.link_variables.items()}
+    panel_id = panels[alert.dashboard][alert.panel]
+    return {
+        "summary": alert.summary,
+        "description": alert.description,
+        "runbook_url": runbook_url(config, alert.name),
+        "dashboard_url": dashboard_url(config, alert.dashboard, panel_id, variables),
+    }
+
+
+def alert_labels(alert: Alert, config: Config) -> dict[str, str]:
+    return {**config.alert_labels, **alert.labels, "severity": alert.severity}
+
+
+def _rule(alert: Alert, config: Config, panels: PanelIndex) -> dict[str, Any]:
+    return {
+        "alert": alert.name,
+        "expr": alert.expr,
+        "for": alert.for_,
+        "labels": alert_labels(alert, config),
+        "annotations": annotations(alert, config, panels),
+    }
+
+
+def _recording_group(name: str, rules: list[signals.Recording]) -> dict[str, Any]:
+    return {"name": name, "rules": [{"record": r.record, "expr": r.expr} for r in rules]}
+
+
+def threshold_rule_file(config: Config, panels: PanelIndex) -> dict[str, Any]:
+    """The recorded ratios and quantile, then the threshold alerts that compare them."""
+    recorded = recordings(config)[f"{config.name}-recording"]
+    return {
+        "groups": [
+            _recording_group(f"{config.name}-recording", recorded),
+            {
+                "name": f"{config.name}-alerts",
+                "rules": [_rule(a, config, panels) for a in threshold_alerts(config)],
+            },
+        ]
+    }
+
+
+def slo_rule_file(config: Config, panels: PanelIndex) -> dict[str, Any]:
+    """The SLIs over every window (the SLO dashboard reads them), then burn-rate alerts."""
+    recorded = recordings(config)[f"{config.name}-slo-recording"]
+    return {
+        "groups": [
+            _recording_group(f"{config.name}-slo-recording", recorded),
+            {
+                "name": f"{config.name}-slo-alerts",
+                "rules": [_rule(a, config, panels) for a in burn_rate_alerts(config)],
+            },
+        ]
+    }

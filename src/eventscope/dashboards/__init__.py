@@ -1,0 +1,37 @@
+"""Grafana dashboards and provisioning files, written from the metric catalog.
+
+``build_dashboards(config)`` returns the overview, consumer-lag, dead-letter and SLO
+dashboards (grafana-foundation-sdk models with stable uids and panel ids);
+``load_config`` reads the system's ``eventscope.toml``.  The PromQL they use comes from
+:mod:`eventscope.dashboards.signals`, which the alert rules share.
+"""
+
+from eventscope.dashboards.boards import GeneratedDashboard
+from eventscope.dashboards.config import Config, Grafana, Slo, Thresholds, load_config
+from eventscope.dashboards.dead_letter import dead_letter
+from eventscope.dashboards.lag import consumer_lag
+from eventscope.dashboards.links import Kind, dashboard_url, runbook_url
+from eventscope.dashboards.overview import overview
+from eventscope.dashboards.provisioning import dashboard_provisioning, datasource_provisioning
+from eventscope.dashboards.slo import slo_dashboard
+
+
+def build_dashboards(config: Config) -> list[GeneratedDashboard]:
+    """Every generated dashboard, in a fixed order."""
+    return [overview(config), consumer_lag(config), dead_letter(config), slo_dashboard(config)]
+
+
+__all__ = [
+    "Config",
+    "GeneratedDashboard",
+    "Grafana",
+    "Kind",
+    "Slo",
+    "Thresholds",
+    "build_dashboards",
+    "dashboard_provisioning",
+    "dashboard_url",
+    "datasource_provisioning",
+    "load_config",
+    "runbook_url",
+]

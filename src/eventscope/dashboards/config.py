@@ -1,0 +1,303 @@
+"""The system a generated set of dashboards and alerts describes, read from one TOML file.
+
+Everything has a default, so an empty file (or none) gives a working set; what a team
+writes narrows the scope (services, destinations, groups) and sets the SLOs and the
+alert thresholds.  The file is ``eventscope.toml`` (top-level keys) or a
+``[tool.eventscope]`` table in ``pyproject.toml``.  A bad value is reported with the
+file and the dotted key, as a :class:`~eventscope.errors.UsageError` (exit code 2).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from eventscope import catalog
+from eventscope.errors import UsageError
+
+_DURATION = re.compile(r"^(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+_DURATION_UNITS = (7 * 86400, 86400, 3600, 60, 1)
+_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,23}$")
+_LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+_LONGEST_BURN_WINDOW = 3 * 86400
+
+
+def duration_seconds(text: str) -> int | None:
+    """Seconds in a Prometheus duration such as ``28d`` or ``1h30m``; ``None`` if not one."""
+    match = _DURATION.match(text)
+    if not text or match is None:
+        return None
+    return sum(int(n) * unit for n, unit in zip(match.groups(), _DURATION_UNITS, strict=True) if n)
+
+
+@dataclass(frozen=True)
+class Slo:
+    """The two objectives every consumer group is held to, over ``window``."""
+
+    window: str = "28d"
+    latency_seconds: float = 5.0
+    """End-to-end latency objective: a message is good if processed within this."""
+    latency_percentile: float = 99.0
+    """Share of messages (percent) that must meet ``latency_seconds``."""
+    error_ratio: float = 0.001
+    """Largest share of messages that may end in error or the dead-letter destination."""
+
+    @property
+    def latency_budget(self) -> float:
+        return 1 - self.latency_percentile / 100
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Alert thresholds (and the red lines on the matching panels)."""
+
+    lag_messages: float = 1000
+    lag_seconds: float = 60
+    dead_letter_rate: float = 0
+    """Dead-lettered messages per second above which an alert fires (0: any)."""
+    dead_letter_depth: float = 0
+    """Messages waiting in a dead-letter destination above which an alert fires."""
+    error_ratio: float = 0.05
+    p99_processing_seconds: float = 1.0
+    send_error_ratio: float = 0.01
+    stalled_after: str = "10m"
+    """How long the committed position must stay flat, with lag, to call a group stalled."""
+
+
+@dataclass(frozen=True)
+class Grafana:
+    """Where the generated files go in Grafana, and how links reach it."""
+
+    url: str = "http://localhost:3000"
+    folder: str = "eventscope"
+    datasource_uid: str = "eventscope-prometheus"
+    prometheus_url: str = "http://localhost:9090"
+    dashboards_path: str = "/var/lib/grafana/dashboards/eventscope"
+
+
+@dataclass(frozen=True)
+class Config:
+    """One system: what to watch, what to promise, when to wake someone."""
+
+    name: str = "eventscope"
+    """Prefix of dashboard uids and titles, rule group names and Grafana rule uids."""
+    services: tuple[str, ...] = ()
+    """Prometheus ``job`` names of the instrumented services (empty: every job)."""
+    destinations: tuple[str, ...] = ()
+    dead_letter_destinations: tuple[str, ...] = ()
+    consumer_groups: tuple[str, ...] = ()
+    runbook_url: str = "runbooks"
+    """Base of the ``runbook_url`` annotations: ``<runbook_url>/<AlertName>.md``."""
+    alert_labels: Mapping[str, str] = field(default_factory=dict)
+    """Extra labels on every alert (team, routing keys)."""
+    slo: Slo = field(default_factory=Slo)
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    grafana: Grafana = field(default_factory=Grafana)
+    source: str = "defaults"
+    """The file the configuration came from (for messages)."""
+
+
+# --- loading ------------------------------------------------------------------------
+
+
+class _Reader:
+    """Reads one table, remembering the dotted path for error messages."""
+
+    def __init__(self, source: str, table: Mapping[str, Any], path: str) -> None:
+        self.source = source
+        self.table = table
+        self.path = path
+
+    def key(self, name: str) -> str:
+        return f"{self.path}.{name}" if self.path else name
+
+    def fail(self, name: str, problem: str) -> UsageError:
+        return UsageError(f"{self.source}: {self.key(name)}: {problem}")
+
+    def check_keys(self, allowed: set[str]) -> None:
+        for name in sorted(set(self.table) - allowed):
+            raise self.fail(name, f"unknown key (known: {', '.join(sorted(allowed))})")
+
+    def sub(self, name: str) -> _Reader:
+        value = self.table.get(name, {})
+        if not isinstance(value, dict):
+            raise self.fail(name, f"must be a table, not {value!r}")
+        return _Reader(self.source, value, self.key(name))
+
+    def number(self, name: str, default: float, low: float, high: float | None = None) -> float:
+        value = self.table.get(name, default)
+        if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+            raise self.fail(name, f"must be a number, not {value!r}")
+        if value < low or (high is not None and value > high):
+            bound = f"between {low:g} and {high:g}" if high is not None else f"≥ {low:g}"
+            raise self.fail(name, f"must be {bound}, not {value!r}")
+        return float(value)
+
+    def text(self, name: str, default: str, pattern: re.Pattern[str] | None = None) -> str:
+        value = self.table.get(name, default)
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(name, f"must be a non-empty string, not {value!r}")
+        if pattern is not None and not pattern.match(value):
+            raise self.fail(name, f"{value!r} does not match {pattern.pattern}")
+        return value
+
+    def names(self, name: str) -> tuple[str, ...]:
+        value = self.table.get(name, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise self.fail(name, f"must be a list of non-empty strings, not {value!r}")
+        if len(set(value)) != len(value):
+            raise self.fail(name, f"lists a name twice: {value!r}")
+        return tuple(value)
+
+    def duration(self, name: str, default: str, minimum: int = 1) -> str:
+        value = self.text(name, default)
+        seconds = duration_seconds(value)
+        if seconds is None:
+            raise self.fail(
+                name, f"must be a Prometheus duration such as 28d or 10m, not {value!r}"
+            )
+        if seconds < minimum:
+            raise self.fail(name, f"must be at least {minimum} s, not {value!r}")
+        return value
+
+    def labels(self, name: str) -> dict[str, str]:
+        value = self.table.get(name, {})
+        if not isinstance(value, dict):
+            raise self.fail(name, f"must be a table of label = value, not {value!r}")
+        for label, text in value.items():
+            if not _LABEL_NAME.match(label) or label.startswith("__"):
+                raise self.fail(f"{name}.{label}", "is not a valid Prometheus label name")
+            if label in ("severity", "alertname"):
+                raise self.fail(f"{name}.{label}", "is set by the generator")
+            if not isinstance(text, str):
+                raise self.fail(f"{name}.{label}", f"must be a string, not {text!r}")
+        return dict(sorted(value.items()))
+
+
+def _slo(reader: _Reader) -> Slo:
+    d = Slo()
+    reader.check_keys({f.name for f in fields(Slo)})
+    latency = reader.number("latency_seconds", d.latency_seconds, 0)
+    bounds = catalog.END_TO_END_DURATION.buckets or ()
+    if latency not in bounds:
+        allowed = ", ".join(f"{b:g}" for b in bounds)
+        raise reader.fail(
+            "latency_seconds",
+            f"must be a bucket boundary of {catalog.END_TO_END_DURATION.prometheus_name} "
+            f"(one of {allowed}), not {latency:g}",
+        )
+    percentile = reader.number("latency_percentile", d.latency_percentile, 0, 100)
+    if percentile in (0, 100):
+        raise reader.fail("latency_percentile", "must be strictly between 0 and 100")
+    error_ratio = reader.number("error_ratio", d.error_ratio, 0, 1)
+    if error_ratio in (0, 1):
+        raise reader.fail("error_ratio", "must be strictly between 0 and 1")
+    return Slo(
+        window=reader.duration("window", d.window, _LONGEST_BURN_WINDOW),
+        latency_seconds=latency,
+        latency_percentile=percentile,
+        error_ratio=error_ratio,
+    )
+
+
+def _thresholds(reader: _Reader) -> Thresholds:
+    d = Thresholds()
+    reader.check_keys({f.name for f in fields(Thresholds)})
+    return Thresholds(
+        lag_messages=reader.number("lag_messages", d.lag_messages, 0),
+        lag_seconds=reader.number("lag_seconds", d.lag_seconds, 0),
+        dead_letter_rate=reader.number("dead_letter_rate", d.dead_letter_rate, 0),
+        dead_letter_depth=reader.number("dead_letter_depth", d.dead_letter_depth, 0),
+        error_ratio=reader.number("error_ratio", d.error_ratio, 0, 1),
+        p99_processing_seconds=reader.number("p99_processing_seconds", d.p99_processing_seconds, 0),
+        send_error_ratio=reader.number("send_error_ratio", d.send_error_ratio, 0, 1),
+        stalled_after=reader.duration("stalled_after", d.stalled_after, 60),
+    )
+
+
+def _grafana(reader: _Reader) -> Grafana:
+    d = Grafana()
+    reader.check_keys({f.name for f in fields(Grafana)})
+    return Grafana(
+        url=reader.text("url", d.url).rstrip("/"),
+        folder=reader.text("folder", d.folder),
+        datasource_uid=reader.text(
+            "datasource_uid", d.datasource_uid, re.compile(r"^[\w-]{1,40}$")
+        ),
+        prometheus_url=reader.text("prometheus_url", d.prometheus_url),
+        dashboards_path=reader.text("dashboards_path", d.dashboards_path),
+    )
+
+
+_TOP_LEVEL = {
+    "name",
+    "services",
+    "destinations",
+    "dead_letter_destinations",
+    "consumer_groups",
+    "runbook_url",
+    "alert_labels",
+    "slo",
+    "thresholds",
+    "grafana",
+}
+
+
+def config_from_mapping(table: Mapping[str, Any], source: str, path: str = "") -> Config:
+    """Validate a parsed TOML table; ``path`` is where it sits in its file (for messages)."""
+    reader = _Reader(source, table, path)
+    reader.check_keys(_TOP_LEVEL)
+    d = Config()
+    return Config(
+        name=reader.text("name", d.name, _NAME),
+        services=reader.names("services"),
+        destinations=reader.names("destinations"),
+        dead_letter_destinations=reader.names("dead_letter_destinations"),
+        consumer_groups=reader.names("consumer_groups"),
+        runbook_url=reader.text("runbook_url", d.runbook_url).rstrip("/"),
+        alert_labels=reader.labels("alert_labels"),
+        slo=_slo(reader.sub("slo")),
+        thresholds=_thresholds(reader.sub("thresholds")),
+        grafana=_grafana(reader.sub("grafana")),
+        source=source,
+    )
+
+
+def _parse(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"{path}: not valid TOML: {exc}") from None
+
+
+def load_config(path: str | Path | None = None, directory: str | Path = ".") -> Config:
+    """Read ``path``, or find ``eventscope.toml`` / ``pyproject.toml`` in ``directory``.
+
+    A ``pyproject.toml`` is read from its ``[tool.eventscope]`` table; with no file at
+    all (or a pyproject without that table), every default applies.
+    """
+    if path is None:
+        for candidate in ("eventscope.toml", "pyproject.toml"):
+            found = Path(directory) / candidate
+            if found.is_file():
+                return load_config(found)
+        return Config()
+    path = Path(path)
+    data = _parse(path)
+    if path.name == "pyproject.toml":
+        tool = data.get("tool", {})
+        table = tool.get("eventscope", {}) if isinstance(tool, dict) else {}
+        if not isinstance(table, dict):
+            raise UsageError(f"{path}: tool.eventscope: must be a table")
+        return config_from_mapping(table, str(path), "tool.eventscope")
+    return config_from_mapping(data, str(path))
