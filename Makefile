@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint bench
+.PHONY: demo test lint bench servers
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,13 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench examples
 
-test: lint
+# The brokers, promtool and prometheus the integration tests use (idempotent: quick
+# when everything is already there; installs from Debian and starts servers otherwise).
+servers:
+	bash .ci/services.sh
+	bash .ci/prometheus.sh
+
+test: lint servers
 	$(BIN)/pytest
 
 bench: $(STAMP)
