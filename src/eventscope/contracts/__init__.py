@@ -1,0 +1,62 @@
+"""Pact message contracts: consumer expectations, provider verification, schema checks.
+
+Consumer side: :class:`MessagePact` (or the ``message_pact`` pytest fixture) declares the
+messages a consumer expects, with Pact matchers, and delivers each example to the real
+handler.  Provider side: :func:`provides` and :func:`provider_state` name the code that
+produces each message; :func:`verify_provider` (or the pytest plugin) replays every
+consumer's expectations against it.  :func:`check_interaction` validates a contract's
+example body against the schema registered for its destination.
+
+pact-python is imported only when a pact is written or verified, so importing this
+package (the pytest plugin does, in every test run) costs nothing when contracts are
+not used.
+"""
+
+from eventscope.contracts.capture import CapturedMessage, MessageCapture
+from eventscope.contracts.consumer import ExpectedMessage, MessagePact, PactFiles, memory_message
+from eventscope.contracts.errors import ContractError
+from eventscope.contracts.headers import (
+    EVENT_ID_PATTERN,
+    PUBLISHED_AT_PATTERN,
+    TRACEPARENT_PATTERN,
+    eventscope_headers,
+)
+from eventscope.contracts.pact_files import MessageInteraction, PactFileError, read_pact
+from eventscope.contracts.provider import REGISTRY, ProviderRegistry, provider_state, provides
+from eventscope.contracts.schema_check import SchemaVerdict, check_interaction, subject_for
+from eventscope.contracts.verification import (
+    BrokerSource,
+    InteractionOutcome,
+    Mismatch,
+    VerificationRun,
+    verify_provider,
+)
+
+__all__ = [
+    "EVENT_ID_PATTERN",
+    "PUBLISHED_AT_PATTERN",
+    "REGISTRY",
+    "TRACEPARENT_PATTERN",
+    "BrokerSource",
+    "CapturedMessage",
+    "ContractError",
+    "ExpectedMessage",
+    "InteractionOutcome",
+    "MessageCapture",
+    "MessageInteraction",
+    "MessagePact",
+    "Mismatch",
+    "PactFileError",
+    "PactFiles",
+    "ProviderRegistry",
+    "SchemaVerdict",
+    "VerificationRun",
+    "check_interaction",
+    "eventscope_headers",
+    "memory_message",
+    "provider_state",
+    "provides",
+    "read_pact",
+    "subject_for",
+    "verify_provider",
+]
