@@ -260,6 +260,28 @@ def test_bus_messages_are_settled_by_the_decorator(recorded: Recorded) -> None:
     assert _outcomes(recorded, "dead_letter") == 1
 
 
+def test_ctx_outcomes_without_raising_are_settled_on_the_bus(recorded: Recorded) -> None:
+    bus = InMemoryBus()
+    attempts = []
+
+    @consumer(group="g")
+    def handle(message, ctx):
+        attempts.append(ctx.attempt)
+        if message.value == "bad":
+            ctx.dead_letter("invalid payload")
+        elif ctx.attempt == 1:
+            ctx.retry("not yet")
+
+    bus.subscribe("orders", "g", handle)
+    bus.publish("orders", "bad")
+    bus.publish("orders", "later")
+    bus.dispatch()
+    assert attempts == [1, 1, 2]
+    assert bus.end_offsets("orders.dlq") == [1]
+    assert _outcomes(recorded, "dead_letter") == 1
+    assert _outcomes(recorded, "retry") == 1
+
+
 def test_deduplicate_skips_a_redelivered_event(recorded: Recorded) -> None:
     calls = []
 

@@ -210,11 +210,11 @@ class _ConsumerCore:
         """Let the broker act on a retry or dead-letter; whether to re-raise ``exc``."""
         if self.duplicates is not None and outcome in (Outcome.OK, Outcome.DEAD_LETTER):
             self.duplicates.remember(ctx.event_id)
-        if exc is None:
-            return False
         if outcome in _SETTLED_BY_BROKER:
-            return not ctx._adapter.settle(ctx.message, outcome, reason)
-        return outcome is Outcome.ERROR
+            # Also when the handler said so through ctx without raising.
+            settled = ctx._adapter.settle(ctx.message, outcome, reason)
+            return exc is not None and not settled
+        return exc is not None and outcome is Outcome.ERROR
 
     # --- a batch ----------------------------------------------------------------------
 

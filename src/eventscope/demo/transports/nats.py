@@ -1,0 +1,235 @@
+"""The demo on NATS JetStream, with nats-py.
+
+One stream per topic, ``EVENTSCOPE_DEMO_<TOPIC>``, capturing the topic's subject and its
+``<topic>.dlq`` dead-letter subject; it is deleted and created again at the start of a
+run (a stream of another name that already captures the subject makes the run stop
+with a clear message rather than touch it) and deleted at the end.  Each consumer group
+is a durable pull consumer filtered on the topic, fetching batches; a retry is a
+``nak()`` (JetStream redelivers and counts deliveries), a dead-letter is published to
+``<topic>.dlq`` and the original ``term()``-ed.
+
+nats-py is asyncio-only: the transport runs its own event loop in a thread; the
+order system's handlers are ordinary functions and run in worker threads, one message
+at a time per group.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import nats
+import nats.errors
+import nats.js.errors
+from nats.aio.msg import Msg
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+
+from eventscope.catalog import Outcome
+from eventscope.errors import UsageError
+from eventscope.instrumentation.brokers import settlement
+from eventscope.instrumentation.brokers.nats import DLQ_SUFFIX, SYSTEM, carry_out
+from eventscope.instrumentation.lag.collector import CollectorError, Snapshot
+from eventscope.instrumentation.lag.nats import NatsCollector
+from eventscope.instrumentation.lag.readings import ConsumerReading, DepthReading, LagReading
+
+logger = logging.getLogger("eventscope.demo")
+DEFAULT_URL = "nats://127.0.0.1:4222"
+FETCH_BATCH = 20
+
+
+def stream_name(topic: str) -> str:
+    return "EVENTSCOPE_DEMO_" + re.sub(r"[^A-Za-z0-9_-]", "_", topic).upper()
+
+
+class _Subscription:
+    def __init__(
+        self, transport: NatsTransport, topic: str, group: str, handler: Callable, attempts: int
+    ) -> None:
+        self.transport = transport
+        self.topic = topic
+        self.group = group
+        self.handler = handler
+        self.max_attempts = attempts
+        self.settled = 0
+
+    async def handle(self, msg: Msg) -> None:
+        with settlement.delivering() as ledger:
+            try:
+                await asyncio.to_thread(self.handler, msg)
+            except Exception:
+                logger.exception("demo handler for %s failed; dead-lettering", self.group)
+                ledger.record(msg, Outcome.DEAD_LETTER, "handler error")
+        decision = ledger.decision(msg, self.max_attempts)
+        await carry_out(msg, decision)
+        if decision is None or decision.outcome is not Outcome.RETRY:
+            with self.transport.lock:
+                self.settled += 1
+
+    async def run(self) -> None:
+        js = self.transport.nc.jetstream()
+        pull = await js.pull_subscribe_bind(self.group, stream_name(self.topic))
+        while not self.transport.stopping.is_set():
+            try:
+                msgs = await pull.fetch(FETCH_BATCH, timeout=0.1)
+            except (nats.errors.TimeoutError, TimeoutError):
+                continue  # nothing to fetch right now
+            for msg in msgs:
+                await self.handle(msg)
+
+
+class NatsTransport:
+    system = SYSTEM
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        self.published: dict[str, int] = {}
+        self.subscriptions: list[_Subscription] = []
+        self.streams: list[str] = []
+        self.tasks: list[Any] = []
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(
+            target=self.loop.run_forever, name="eventscope-nats", daemon=True
+        )
+        self.thread.start()
+        self.collector = NatsCollector(url, groups=[], dead_letters=[])
+        try:
+            self.nc = self._run(nats.connect(url, connect_timeout=5, max_reconnect_attempts=1))
+        except Exception as exc:
+            self._stop_loop()
+            raise UsageError(f"cannot connect to NATS at {url}: {exc}") from exc
+        self.js = self.nc.jetstream()
+
+    def _run(self, coroutine: Any, timeout: float = 30.0) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    def declare(self, topic: str, groups: Sequence[str]) -> None:
+        self._run(self._declare(topic, groups))
+        self.published.setdefault(topic, 0)
+        self.collector.groups = {s.group for s in self.subscriptions} | set(groups)
+        self.collector.dead_letters = [t + DLQ_SUFFIX for t in self.published]
+
+    async def _declare(self, topic: str, groups: Sequence[str]) -> None:
+        name = stream_name(topic)
+        with contextlib.suppress(nats.js.errors.NotFoundError):
+            await self.js.delete_stream(name)
+        try:
+            await self.js.add_stream(name=name, subjects=[topic, topic + DLQ_SUFFIX])
+        except nats.js.errors.BadRequestError as exc:
+            raise UsageError(
+                f"cannot create stream {name} for subjects {topic}, {topic}{DLQ_SUFFIX}: "
+                f"{exc.description} (another stream captures them?)"
+            ) from exc
+        self.streams.append(name)
+        for group in groups:
+            await self.js.add_consumer(
+                name,
+                ConsumerConfig(
+                    durable_name=group,
+                    filter_subject=topic,
+                    ack_policy=AckPolicy.EXPLICIT,
+                    deliver_policy=DeliverPolicy.ALL,
+                ),
+            )
+
+    def publish(
+        self, topic: str, payload: dict, *, key: str | None, headers: dict[str, str]
+    ) -> None:
+        self._run(self.js.publish(topic, json.dumps(payload).encode(), headers=dict(headers)))
+        with self.lock:
+            self.published[topic] = self.published.get(topic, 0) + 1
+
+    def subscribe(
+        self, topic: str, group: str, handler: Callable[[Any], Any], *, max_attempts: int
+    ) -> None:
+        self.subscriptions.append(_Subscription(self, topic, group, handler, max_attempts))
+
+    def decode(self, message: Msg) -> dict:
+        return json.loads(message.data)
+
+    def start(self) -> None:
+        for subscription in self.subscriptions:
+            future = asyncio.run_coroutine_threadsafe(subscription.run(), self.loop)
+            future.add_done_callback(_log_failure)
+            self.tasks.append(future)
+
+    def drain(self, timeout: float) -> bool:
+        """Every group settled every message, and JetStream's counts show it."""
+        deadline = time.monotonic() + timeout
+        while not self._settled():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.02)
+        while time.monotonic() < deadline:
+            readings = self._snapshot().lag
+            if readings and not any(r.messages or r.pending for r in readings):
+                return True
+            time.sleep(0.05)
+        return False
+
+    def _settled(self) -> bool:
+        with self.lock:
+            return all(s.settled >= self.published.get(s.topic, 0) for s in self.subscriptions)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        for task in self.tasks:
+            with contextlib.suppress(Exception):  # a failure was logged by _log_failure
+                task.result(timeout=10)
+        try:
+            self._run(self._cleanup())
+        finally:
+            self.collector.close()
+            self._stop_loop()
+
+    async def _cleanup(self) -> None:
+        for name in self.streams:
+            with contextlib.suppress(nats.js.errors.NotFoundError):
+                await self.js.delete_stream(name)
+        await self.nc.close()
+
+    def _stop_loop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=10)
+        self.loop.close()
+
+    def _snapshot(self) -> Snapshot:
+        try:
+            return self.collector.collect()
+        except CollectorError as exc:
+            logger.warning("nats lag unavailable: %s", exc)
+            return Snapshot()
+
+    def lag(self, group: str, topic: str) -> int:
+        return sum(
+            r.messages for r in self._snapshot().lag if r.group == group and r.destination == topic
+        )
+
+    def lag_readings(self) -> Iterable[LagReading]:
+        return self._snapshot().lag
+
+    def consumer_readings(self) -> Iterable[ConsumerReading]:
+        return self._snapshot().consumers
+
+    def dead_letter_depths(self) -> Iterable[DepthReading]:
+        return self._snapshot().dead_letters
+
+
+def _log_failure(future: Any) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        logger.error("a NATS demo consumer stopped", exc_info=future.exception())
+
+
+def create(options: dict[str, Any]) -> NatsTransport:
+    url = options.get("url") or DEFAULT_URL
+    if not url.startswith(("nats://", "tls://")):
+        raise UsageError(f"--url {url!r}: expected nats://host:4222")
+    return NatsTransport(url)

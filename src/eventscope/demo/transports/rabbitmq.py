@@ -1,0 +1,256 @@
+"""The demo on RabbitMQ, with pika.
+
+Each run gets a virtual host of its own (``eventscope-demo-<random>``, created through
+the management API and deleted afterwards), so it starts empty, cannot touch the
+broker's other queues, and two runs can share a broker.  Inside it: a fanout exchange
+per topic, one quorum queue per consumer group (named after the group: in RabbitMQ a
+queue *is* a consumer group), and a classic ``<topic>.dlq`` queue that the group queues
+dead-letter into (``x-dead-letter-exchange`` ``""`` with the DLQ as routing key).
+Retries are requeues, counted by the quorum queue itself (``x-delivery-count``).
+
+Consumers run one thread each, with their own connection, as pika requires; handlers
+receive :class:`~eventscope.instrumentation.brokers.rabbitmq.Delivery` objects.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import pika
+import pika.exceptions
+
+from eventscope.catalog import Outcome
+from eventscope.errors import UsageError
+from eventscope.instrumentation.brokers import settlement
+from eventscope.instrumentation.brokers.rabbitmq import SYSTEM, Delivery, carry_out
+from eventscope.instrumentation.lag.collector import CollectorError, Snapshot
+from eventscope.instrumentation.lag.rabbitmq import RabbitMQCollector, management_endpoint
+from eventscope.instrumentation.lag.readings import ConsumerReading, DepthReading, LagReading
+
+logger = logging.getLogger("eventscope.demo")
+DEFAULT_URL = "amqp://guest:guest@127.0.0.1:5672/"
+DLQ_SUFFIX = ".dlq"
+PREFETCH = 20
+
+
+class _Management:
+    """The few management API calls the demo makes besides reading lag."""
+
+    def __init__(self, url: str) -> None:
+        self.base, user, password, _ = management_endpoint(url)
+        self._auth = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+    def call(self, method: str, path: str, body: dict | None = None) -> None:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.base + path, data=data, method=method)
+        request.add_header("Authorization", self._auth)
+        request.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(request, timeout=10):
+                pass
+        except urllib.error.HTTPError as exc:
+            if method == "DELETE" and exc.code == 404:
+                return
+            raise UsageError(
+                f"the RabbitMQ management API at {self.base} refused {method} {path} "
+                f"(HTTP {exc.code}); the demo's user must be an administrator"
+            ) from exc
+        except (urllib.error.URLError, OSError) as exc:
+            raise UsageError(
+                f"cannot reach the RabbitMQ management API at {self.base} "
+                f"({getattr(exc, 'reason', exc)}); run .ci/rabbitmq.sh or enable "
+                "the rabbitmq_management plugin"
+            ) from exc
+
+
+class _Subscription:
+    def __init__(
+        self, transport: RabbitMQTransport, queue: str, handler: Callable, max_attempts: int
+    ) -> None:
+        self.transport = transport
+        self.queue = queue
+        self.handler = handler
+        self.max_attempts = max_attempts
+        self.settled = 0
+        self.thread: threading.Thread | None = None
+
+    def on_message(self, channel: Any, method: Any, properties: Any, body: bytes) -> None:
+        delivery = Delivery(channel, method, properties, body)
+        with settlement.delivering() as ledger:
+            try:
+                self.handler(delivery)
+            except Exception:
+                logger.exception("demo handler for %s failed; dead-lettering", self.queue)
+                ledger.record(delivery, Outcome.DEAD_LETTER, "handler error")
+        decision = ledger.decision(delivery, self.max_attempts)
+        carry_out(delivery, decision, ack=True)
+        if decision is None or decision.outcome is not Outcome.RETRY:
+            with self.transport.lock:
+                self.settled += 1
+
+    def run(self) -> None:
+        connection = pika.BlockingConnection(self.transport.parameters)
+        try:
+            channel = connection.channel()
+            channel.basic_qos(prefetch_count=PREFETCH)
+            channel.basic_consume(self.queue, self.on_message)
+            while not self.transport.stopping.is_set():
+                connection.process_data_events(time_limit=0.05)
+        finally:
+            connection.close()
+
+
+class RabbitMQTransport:
+    system = SYSTEM
+
+    def __init__(self, url: str) -> None:
+        self.vhost = f"eventscope-demo-{uuid.uuid4().hex[:8]}"
+        self.management = _Management(url)
+        self.parameters = pika.URLParameters(url)
+        self.parameters.virtual_host = self.vhost
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        self.published: dict[str, int] = {}
+        self.subscriptions: dict[tuple[str, str], _Subscription] = {}
+        self.topics: dict[str, list[str]] = {}
+        self.collector = RabbitMQCollector(url, vhost=self.vhost, groups=[], dead_letters=[])
+        quoted = urllib.parse.quote(self.vhost, safe="")
+        self.management.call("PUT", f"/api/vhosts/{quoted}", {})
+        user = urllib.parse.quote(self.parameters.credentials.username, safe="")
+        self.management.call(
+            "PUT",
+            f"/api/permissions/{quoted}/{user}",
+            {"configure": ".*", "write": ".*", "read": ".*"},
+        )
+        try:
+            self.connection = pika.BlockingConnection(self.parameters)
+        except pika.exceptions.AMQPError as exc:
+            self._delete_vhost()
+            raise UsageError(f"cannot connect to RabbitMQ at {url}: {exc!r}") from exc
+        self.channel = self.connection.channel()
+        self.channel.confirm_delivery()
+
+    def declare(self, topic: str, groups: Sequence[str]) -> None:
+        dlq = topic + DLQ_SUFFIX
+        self.channel.exchange_declare(topic, "fanout", durable=True)
+        self.channel.queue_declare(dlq, durable=True)
+        for group in groups:
+            self.channel.queue_declare(
+                group,
+                durable=True,
+                arguments={
+                    "x-queue-type": "quorum",
+                    "x-dead-letter-exchange": "",
+                    "x-dead-letter-routing-key": dlq,
+                },
+            )
+            self.channel.queue_bind(group, topic)
+        self.topics[topic] = list(groups)
+        self.published.setdefault(topic, 0)
+        self.collector.groups = {g for gs in self.topics.values() for g in gs}
+        self.collector.dead_letters = {t + DLQ_SUFFIX for t in self.topics}
+
+    def publish(
+        self, topic: str, payload: dict, *, key: str | None, headers: dict[str, str]
+    ) -> None:
+        properties = pika.BasicProperties(
+            headers=dict(headers),
+            content_type="application/json",
+            delivery_mode=pika.DeliveryMode.Persistent,
+            timestamp=int(time.time()),
+        )
+        self.channel.basic_publish(topic, key or "", json.dumps(payload).encode(), properties)
+        with self.lock:
+            self.published[topic] = self.published.get(topic, 0) + 1
+
+    def subscribe(
+        self, topic: str, group: str, handler: Callable[[Any], Any], *, max_attempts: int
+    ) -> None:
+        self.subscriptions[(topic, group)] = _Subscription(self, group, handler, max_attempts)
+
+    def decode(self, message: Delivery) -> dict:
+        return json.loads(message.body)
+
+    def start(self) -> None:
+        for (_, group), subscription in self.subscriptions.items():
+            subscription.thread = threading.Thread(
+                target=subscription.run, name=f"eventscope-rabbitmq-{group}", daemon=True
+            )
+            subscription.thread.start()
+
+    def drain(self, timeout: float) -> bool:
+        """Every group settled every message, and the broker's counts show it."""
+        deadline = time.monotonic() + timeout
+        while not self._settled():
+            if time.monotonic() > deadline:
+                return False
+            self.connection.process_data_events(time_limit=0.05)
+        while time.monotonic() < deadline:
+            try:
+                readings = self.collector.collect().lag
+            except CollectorError:
+                readings = None
+            if readings is not None and not any(r.messages or r.pending for r in readings):
+                return True
+            self.connection.process_data_events(time_limit=0.2)
+        return False
+
+    def _settled(self) -> bool:
+        with self.lock:
+            return all(
+                s.settled >= self.published.get(topic, 0)
+                for (topic, _), s in self.subscriptions.items()
+            )
+
+    def stop(self) -> None:
+        self.stopping.set()
+        for subscription in self.subscriptions.values():
+            if subscription.thread is not None:
+                subscription.thread.join(timeout=10)
+        try:
+            if self.connection.is_open:
+                self.connection.close()
+        finally:
+            self.collector.close()
+            self._delete_vhost()
+
+    def _delete_vhost(self) -> None:
+        self.management.call("DELETE", f"/api/vhosts/{urllib.parse.quote(self.vhost, safe='')}")
+
+    def _snapshot(self) -> Snapshot:
+        try:
+            return self.collector.collect()
+        except CollectorError as exc:
+            logger.warning("rabbitmq lag unavailable: %s", exc)
+            return Snapshot()
+
+    def lag(self, group: str, topic: str) -> int:
+        return sum(
+            r.messages for r in self._snapshot().lag if r.group == group and r.destination == topic
+        )
+
+    def lag_readings(self) -> Iterable[LagReading]:
+        return self._snapshot().lag
+
+    def consumer_readings(self) -> Iterable[ConsumerReading]:
+        return self._snapshot().consumers
+
+    def dead_letter_depths(self) -> Iterable[DepthReading]:
+        return self._snapshot().dead_letters
+
+
+def create(options: dict[str, Any]) -> RabbitMQTransport:
+    url = options.get("url") or DEFAULT_URL
+    if not url.startswith(("amqp://", "amqps://")):
+        raise UsageError(f"--url {url!r}: expected amqp://user:password@host:5672/")
+    return RabbitMQTransport(url)

@@ -1,0 +1,180 @@
+"""One-line instrumentation for aio-pika, the asyncio RabbitMQ client.
+
+```python
+exchange = aio_pika.instrument_exchange(await channel.declare_exchange("orders", "fanout"))
+await exchange.publish(Message(body), routing_key="eu")          # PRODUCER span + headers
+
+queue = aio_pika.instrument_queue(await channel.declare_queue("billing"), max_attempts=3)
+await queue.consume(on_message)                                   # CONSUMER span per message
+
+@aio_pika.consumer("billing", max_attempts=3)                     # or for a queue iterator:
+async def handle(message: AbstractIncomingMessage) -> None: ...
+async with queue.iterator() as messages:
+    async for message in messages:
+        await handle(message)
+```
+
+An instrumented handler settles its message afterwards, as ``message.process()``
+would: ``ack()`` when handled (or skipped as a duplicate), ``nack(requeue=True)`` for a
+retry, ``reject(requeue=False)`` — to the queue's dead-letter exchange — for a
+dead-letter.  A message the handler already settled itself is left alone.  A plain
+``@consumer`` also recognises aio-pika's ``IncomingMessage`` (headers, exchange, routing
+key, attempt), but then its exception is left to the application's own handling.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import aio_pika
+from aio_pika.abc import AbstractIncomingMessage, AbstractMessage
+from opentelemetry import trace
+
+from eventscope.catalog import Outcome
+from eventscope.instrumentation.brokers import amqp, settlement
+from eventscope.instrumentation.messages import register_message_type
+from eventscope.instrumentation.producer_decorator import producer
+
+SYSTEM = amqp.SYSTEM
+
+
+class _IncomingAdapter:
+    system = SYSTEM
+
+    def headers(self, message: AbstractIncomingMessage) -> Any:
+        return message.headers
+
+    def destination(self, message: AbstractIncomingMessage) -> str:
+        return amqp.destination(message.exchange, message.routing_key)
+
+    def attempt(self, message: AbstractIncomingMessage) -> int:
+        return _attempt(message)
+
+    def attributes(self, message: AbstractIncomingMessage) -> dict[str, Any]:
+        return amqp.attributes(message.routing_key, message.delivery_tag)
+
+    def settle(
+        self, message: AbstractIncomingMessage, outcome: Outcome, reason: str | None
+    ) -> bool:
+        return settlement.record(message, outcome, reason)
+
+
+register_message_type(aio_pika.IncomingMessage, _IncomingAdapter())
+
+
+def _attempt(message: AbstractIncomingMessage) -> int:
+    return amqp.retry_counts.attempt(
+        message.headers, bool(message.redelivered), message.consumer_tag or "", message.body
+    )
+
+
+async def carry_out(message: AbstractIncomingMessage, decision: settlement.Decision | None) -> None:
+    """Ack, requeue or dead-letter ``message``, unless it is settled already."""
+    tag, headers, body = message.consumer_tag or "", message.headers, message.body
+    if decision is not None and decision.outcome is Outcome.RETRY and not message.processed:
+        amqp.retry_counts.retried(headers, tag, body, _attempt(message))
+        await message.nack(requeue=True)
+        return
+    amqp.retry_counts.forget(headers, tag, body)
+    if message.processed:  # consumed with no_ack, or the handler settled it itself
+        return
+    if decision is not None and decision.outcome is Outcome.DEAD_LETTER:
+        await message.reject(requeue=False)
+    else:
+        await message.ack()
+
+
+Handler = Callable[..., Awaitable[Any]]
+
+
+def consumer(
+    group: str | None = None, *, max_attempts: int | None = None, deduplicate: int = 0
+) -> Callable[[Handler], Callable[[AbstractIncomingMessage], Awaitable[None]]]:
+    """Instrument ``async def fn(message[, ctx])`` and settle each message after it."""
+
+    def decorate(fn: Handler) -> Callable[[AbstractIncomingMessage], Awaitable[None]]:
+        handle = settlement.handler(
+            fn, group=group, system=SYSTEM, max_attempts=max_attempts, deduplicate=deduplicate
+        )
+
+        async def on_message(message: AbstractIncomingMessage) -> None:
+            with settlement.delivering() as ledger:
+                await handle(message)
+            await carry_out(message, ledger.decision(message, max_attempts))
+
+        on_message.__name__ = fn.__name__
+        on_message.__qualname__ = fn.__qualname__
+        on_message.__doc__ = fn.__doc__
+        return on_message
+
+    return decorate
+
+
+class InstrumentedQueue:
+    """An aio-pika queue whose ``consume()`` callbacks are instrumented (group: its name)."""
+
+    def __init__(
+        self, queue: Any, *, group: str | None, max_attempts: int | None, deduplicate: int
+    ) -> None:
+        self.queue = queue
+        self.group = group
+        self.max_attempts = max_attempts
+        self.deduplicate = deduplicate
+
+    async def consume(self, callback: Handler, *args: Any, **kwargs: Any) -> Any:
+        instrumented = consumer(
+            self.group or self.queue.name,
+            max_attempts=self.max_attempts,
+            deduplicate=self.deduplicate,
+        )(callback)
+        return await self.queue.consume(instrumented, *args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.queue, name)
+
+
+def instrument_queue(
+    queue: Any, *, group: str | None = None, max_attempts: int | None = None, deduplicate: int = 0
+) -> InstrumentedQueue:
+    return InstrumentedQueue(queue, group=group, max_attempts=max_attempts, deduplicate=deduplicate)
+
+
+def _publish_destination(exchange: Any, message: Any, routing_key: str, *a: Any, **k: Any) -> str:
+    return amqp.destination(exchange.name, routing_key)
+
+
+@producer(_publish_destination, system=SYSTEM)
+async def _publish(
+    exchange: Any, message: AbstractMessage, routing_key: str, headers: dict, **kwargs: Any
+) -> Any:
+    message.headers = headers
+    if routing_key:
+        trace.get_current_span().set_attribute(amqp.ROUTING_KEY, routing_key)
+    return await exchange.publish(message, routing_key, **kwargs)
+
+
+class InstrumentedExchange:
+    """An aio-pika exchange whose ``publish()`` is traced; the rest is the exchange's."""
+
+    def __init__(self, exchange: Any) -> None:
+        self.exchange = exchange
+
+    async def publish(self, message: AbstractMessage, routing_key: str, **kwargs: Any) -> Any:
+        if message.locked:  # a received message being forwarded: fill in a copy
+            message = copy.copy(message)
+        # The AMQP timestamp gives the management API a head-message age (lag seconds).
+        if message.timestamp is None:
+            message.timestamp = datetime.now(tz=UTC)
+        headers = dict(message.headers or {})
+        return await _publish(self.exchange, message, routing_key, headers, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.exchange, name)
+
+
+def instrument_exchange(exchange: Any) -> InstrumentedExchange:
+    """Wrap an aio-pika exchange (``channel.default_exchange`` too): the one line to add."""
+    return InstrumentedExchange(exchange)

@@ -1,0 +1,257 @@
+"""One-line instrumentation for pika, RabbitMQ's Python client (blocking and async channels).
+
+```python
+channel = rabbitmq.instrument_channel(connection.channel(), max_attempts=3)
+channel.basic_publish("orders", "eu", body)        # a PRODUCER span, trace headers added
+channel.basic_consume("billing", on_message)       # a CONSUMER span per delivery
+```
+
+pika hands a consumer four arguments ``(channel, method, properties, body)`` rather
+than one message object, so eventscope bundles them into a :class:`Delivery` — the
+object its adapter recognises — and calls the callback with the four arguments as
+before.  The callback keeps acknowledging successes itself; eventscope carries out what
+the decorator decided otherwise: a retry is ``basic_nack(requeue=True)``, a dead-letter
+``basic_nack(requeue=False)``, which RabbitMQ routes to the queue's dead-letter exchange
+(``x-dead-letter-exchange``; without one the message is dropped).  A delivery skipped
+as a duplicate is acknowledged, since the callback never ran.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pika
+from opentelemetry import trace
+
+from eventscope.catalog import Outcome
+from eventscope.instrumentation.brokers import amqp, settlement
+from eventscope.instrumentation.messages import register_message_type
+from eventscope.instrumentation.producer_decorator import producer
+
+SYSTEM = amqp.SYSTEM
+
+
+class Delivery:
+    """One pika delivery as a single object (what the adapter reads and settles)."""
+
+    __slots__ = ("body", "channel", "method", "properties")
+
+    def __init__(
+        self, channel: Any, method: Any, properties: pika.BasicProperties, body: bytes
+    ) -> None:
+        self.channel = channel
+        self.method = method
+        self.properties = properties
+        self.body = body
+
+    @property
+    def attempt(self) -> int:
+        method = self.method
+        return amqp.retry_counts.attempt(
+            self.properties.headers, method.redelivered, method.consumer_tag, self.body
+        )
+
+
+class _DeliveryAdapter:
+    system = SYSTEM
+
+    def headers(self, delivery: Delivery) -> Any:
+        return delivery.properties.headers
+
+    def destination(self, delivery: Delivery) -> str:
+        return amqp.destination(delivery.method.exchange, delivery.method.routing_key)
+
+    def attempt(self, delivery: Delivery) -> int:
+        return delivery.attempt
+
+    def attributes(self, delivery: Delivery) -> dict[str, Any]:
+        return amqp.attributes(delivery.method.routing_key, delivery.method.delivery_tag)
+
+    def settle(self, delivery: Delivery, outcome: Outcome, reason: str | None) -> bool:
+        return settlement.record(delivery, outcome, reason)
+
+
+register_message_type(Delivery, _DeliveryAdapter())
+
+
+def carry_out(delivery: Delivery, decision: settlement.Decision | None, *, ack: bool) -> None:
+    """Settle ``delivery`` on its channel: nack for a retry or dead-letter, else ack if asked."""
+    method, headers = delivery.method, delivery.properties.headers
+    tag = method.delivery_tag
+    if decision is not None and decision.outcome is Outcome.RETRY:
+        amqp.retry_counts.retried(headers, method.consumer_tag, delivery.body, delivery.attempt)
+        delivery.channel.basic_nack(delivery_tag=tag, requeue=True)
+        return
+    amqp.retry_counts.forget(headers, method.consumer_tag, delivery.body)
+    if decision is not None and decision.outcome is Outcome.DEAD_LETTER:
+        delivery.channel.basic_nack(delivery_tag=tag, requeue=False)
+    elif ack:
+        delivery.channel.basic_ack(delivery_tag=tag)
+
+
+class PikaConsumer:
+    """A pika ``on_message_callback`` under ``@consumer``; call it as pika does."""
+
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        *,
+        group: str | None,
+        max_attempts: int | None,
+        deduplicate: int,
+        auto_ack: bool = False,
+    ) -> None:
+        self.fn = fn
+        self.group = group
+        self.max_attempts = max_attempts
+        self.deduplicate = deduplicate
+        self.auto_ack = auto_ack
+        self._handle = settlement.handler(
+            fn,
+            _call_pika,
+            group=group,
+            system=SYSTEM,
+            max_attempts=max_attempts,
+            deduplicate=deduplicate,
+        )
+
+    def consuming(self, queue: str, *, auto_ack: bool) -> PikaConsumer:
+        """This consumer as ``basic_consume(queue, ..., auto_ack=...)`` uses it."""
+        if auto_ack == self.auto_ack and self.group is not None:
+            return self
+        return PikaConsumer(
+            self.fn,
+            group=self.group or queue,
+            max_attempts=self.max_attempts,
+            deduplicate=self.deduplicate,
+            auto_ack=auto_ack,
+        )
+
+    def __call__(
+        self, channel: Any, method: Any, properties: pika.BasicProperties, body: bytes
+    ) -> None:
+        delivery = Delivery(channel, method, properties, body)
+        with settlement.delivering() as ledger:
+            self._handle(delivery)
+        if self.auto_ack:
+            return  # the broker considered it delivered already; nothing to settle
+        carry_out(
+            delivery,
+            ledger.decision(delivery, self.max_attempts),
+            ack=not ledger.handled(delivery),
+        )
+
+
+def _call_pika(fn: Callable[..., Any], delivery: Delivery, extra: dict[str, Any]) -> Any:
+    return fn(delivery.channel, delivery.method, delivery.properties, delivery.body, **extra)
+
+
+def consumer(
+    group: str | None = None, *, max_attempts: int | None = None, deduplicate: int = 0
+) -> Callable[[Callable[..., Any]], PikaConsumer]:
+    """Instrument a pika callback ``fn(channel, method, properties, body[, ctx])``.
+
+    ``group`` defaults to the queue name when consumed through an instrumented channel,
+    else to the function's name.
+    """
+
+    def decorate(fn: Callable[..., Any]) -> PikaConsumer:
+        return PikaConsumer(fn, group=group, max_attempts=max_attempts, deduplicate=deduplicate)
+
+    return decorate
+
+
+def _publish_destination(
+    channel: Any, exchange: str, routing_key: str, *args: Any, **kwargs: Any
+) -> str:
+    return amqp.destination(exchange, routing_key)
+
+
+@producer(_publish_destination, system=SYSTEM)
+def _publish(
+    channel: Any,
+    exchange: str,
+    routing_key: str,
+    body: bytes,
+    properties: pika.BasicProperties,
+    mandatory: bool,
+    headers: dict[str, Any],
+) -> Any:
+    properties.headers = headers
+    if routing_key:
+        trace.get_current_span().set_attribute(amqp.ROUTING_KEY, routing_key)
+    return channel.basic_publish(exchange, routing_key, body, properties, mandatory)
+
+
+def publish_properties(properties: pika.BasicProperties | None) -> pika.BasicProperties:
+    """A copy to fill in (callers reuse theirs), stamped with the publish time.
+
+    The AMQP ``timestamp`` lets the management API report the age of a queue's head
+    message, which the lag collector turns into lag in seconds.
+    """
+    properties = copy.copy(properties) if properties is not None else pika.BasicProperties()
+    if properties.timestamp is None:
+        properties.timestamp = int(time.time())
+    return properties
+
+
+class InstrumentedChannel:
+    """A pika channel whose publishes and consumer callbacks are instrumented.
+
+    Everything else is the wrapped channel's own attribute.
+    """
+
+    def __init__(
+        self, channel: Any, *, max_attempts: int | None = None, deduplicate: int = 0
+    ) -> None:
+        self.channel = channel
+        self.max_attempts = max_attempts
+        self.deduplicate = deduplicate
+
+    def basic_publish(
+        self,
+        exchange: str,
+        routing_key: str,
+        body: bytes,
+        properties: pika.BasicProperties | None = None,
+        mandatory: bool = False,
+    ) -> Any:
+        properties = publish_properties(properties)
+        headers = dict(properties.headers or {})
+        return _publish(self.channel, exchange, routing_key, body, properties, mandatory, headers)
+
+    def basic_consume(
+        self,
+        queue: str,
+        on_message_callback: Callable[..., Any],
+        auto_ack: bool = False,
+        **kwargs: Any,
+    ) -> Any:
+        """``basic_consume`` with the callback instrumented (group: the queue name)."""
+        callback = on_message_callback
+        if not isinstance(callback, PikaConsumer):
+            callback = PikaConsumer(
+                callback,
+                group=queue,
+                max_attempts=self.max_attempts,
+                deduplicate=self.deduplicate,
+            )
+        callback = callback.consuming(queue, auto_ack=auto_ack)
+        return self.channel.basic_consume(queue, callback, auto_ack=auto_ack, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.channel, name)
+
+
+def instrument_channel(
+    channel: Any, *, max_attempts: int | None = None, deduplicate: int = 0
+) -> InstrumentedChannel:
+    """Wrap a pika channel (``BlockingChannel`` or ``Channel``): the one line to add.
+
+    ``max_attempts`` and ``deduplicate`` apply to callbacks consumed through it that
+    are not already decorated with :func:`consumer`.
+    """
+    return InstrumentedChannel(channel, max_attempts=max_attempts, deduplicate=deduplicate)
