@@ -282,6 +282,27 @@ def test_ctx_outcomes_without_raising_are_settled_on_the_bus(recorded: Recorded)
     assert _outcomes(recorded, "retry") == 1
 
 
+def test_ctx_retry_on_the_last_attempt_is_a_dead_letter(recorded: Recorded) -> None:
+    @consumer("orders", group="g", max_attempts=2)
+    def handle(message, ctx):
+        ctx.retry("still busy")
+
+    handle({"headers": {h.ATTEMPT: "2"}})
+    assert _outcomes(recorded, "dead_letter") == 1
+    assert _outcomes(recorded, "retry") == 0
+
+
+def test_sqs_trace_context_wins_the_last_free_attributes(recorded: Recorded) -> None:
+    @producer("orders", system="aws_sqs")
+    def send(headers=None):
+        return headers
+
+    attributes = {f"app{i}": {"DataType": "String", "StringValue": "v"} for i in range(9)}
+    send(attributes)
+    assert len(attributes) == 10
+    assert h.TRACEPARENT in attributes
+
+
 def test_deduplicate_skips_a_redelivered_event(recorded: Recorded) -> None:
     calls = []
 

@@ -198,6 +198,12 @@ class _ConsumerCore:
             return Outcome.DUPLICATE, None, None
         if ctx._outcome is not None:
             outcome = ctx._outcome
+            if (
+                outcome is Outcome.RETRY
+                and self.max_attempts is not None
+                and ctx.attempt >= self.max_attempts
+            ):
+                outcome = Outcome.DEAD_LETTER  # as for a raised Retry on the last attempt
             return outcome, ctx._reason, outcome.value if outcome in _FAILED else None
         if exc is None:
             return Outcome.OK, None, None

@@ -23,8 +23,9 @@ from opentelemetry.trace import INVALID_SPAN, SpanKind, Status, StatusCode
 from eventscope.catalog import Attr
 from eventscope.instrumentation import telemetry
 from eventscope.instrumentation.carriers import carrier_for
+from eventscope.instrumentation.headers import EVENT_ID
 from eventscope.instrumentation.meters import SEND, ProducerMeter
-from eventscope.instrumentation.propagation import inject, stamp_event
+from eventscope.instrumentation.propagation import inject, new_event_id, stamp_event
 
 F = TypeVar("F", bound=Callable[..., Any])
 _clock = time.perf_counter
@@ -65,7 +66,7 @@ class _ProducerCore:
         if meter is None:
             meter = self._meters[destination] = current.recorder.producer(self.system, destination)
         carrier = carrier_for(headers)
-        event_id = stamp_event(carrier)
+        event_id = carrier.get(EVENT_ID) or new_event_id()
         span, token = INVALID_SPAN, None
         if current.tracing:
             span = current.tracer.start_span(
@@ -81,6 +82,7 @@ class _ProducerCore:
             )
             token = otel_context.attach(trace.set_span_in_context(span))
         inject(carrier, span if current.tracing else trace.get_current_span())
+        stamp_event(carrier, event_id)
         return _Send(span, token, meter)
 
     def finish(self, send: _Send, exc: BaseException | None) -> None:

@@ -163,18 +163,26 @@ def inject(carrier: Carrier, span: trace.Span, context: Context | None = None) -
         _baggage.inject(carrier, context=context, setter=_setter)
 
 
-def stamp_event(carrier: Carrier) -> str:
-    """Give the message an event id and a publish time.
+def stamp_event(carrier: Carrier, event_id: str | None = None) -> str:
+    """Give the message an event id and a publish time; returns the id.
 
     A message that already has an event id is being forwarded or republished (a
     retry topic, a dead-letter queue): it keeps its id and its first publish time, so
-    deduplication still works and end-to-end latency includes the retries.
+    deduplication still works and end-to-end latency includes the retries.  Call it
+    after :func:`inject`: where a carrier has room for only a few headers (SQS allows
+    ten message attributes), the trace context goes first.
     """
-    event_id = carrier.get(h.EVENT_ID)
-    if event_id is None:
-        event_id = str(uuid.uuid4())
+    existing = carrier.get(h.EVENT_ID)
+    if existing is not None:
+        if _published_at(carrier.get(h.PUBLISHED_AT)) is not None:
+            return existing
+        event_id = existing
+    else:
+        event_id = event_id or new_event_id()
         carrier.set(h.EVENT_ID, event_id)
-    elif _published_at(carrier.get(h.PUBLISHED_AT)) is not None:
-        return event_id
     carrier.set(h.PUBLISHED_AT, f"{time.time():.6f}")
     return event_id
+
+
+def new_event_id() -> str:
+    return str(uuid.uuid4())

@@ -53,7 +53,10 @@ def test_lag_is_published_minus_acknowledged_and_pending_is_unacknowledged(
         channel.basic_ack(method.delivery_tag)
     held = [channel.basic_get(name)[0] for _ in range(2)]  # delivered, not acknowledged
 
-    (reading,) = _eventually(collector, lambda s: s.lag and s.lag[0].position == 4).lag
+    # Acknowledgement totals and the head message's age refresh on separate samples.
+    (reading,) = _eventually(
+        collector, lambda s: s.lag and s.lag[0].position == 4 and s.lag[0].seconds is not None
+    ).lag
     assert (reading.destination, reading.group) == (name, name)  # bound exchange, queue
     assert reading.messages == 10 - 4 - 2
     assert reading.pending == 2

@@ -1,0 +1,28 @@
+"""One Tansu broker for the whole Kafka test session, on a free loopback port."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from eventscope.demo.transports.tansu import Tansu
+from tests.integration.kafka.helpers import create_topics, unique
+
+
+@pytest.fixture(scope="session")
+def bootstrap() -> Iterator[str]:
+    with Tansu() as broker:
+        yield broker.bootstrap
+
+
+@pytest.fixture
+def new_topic(bootstrap: str) -> Callable[..., str]:
+    """Create a topic with a unique name (and, with ``dead_letter=True``, its ``.dlq``)."""
+
+    def create(partitions: int = 1, *, dead_letter: bool = False) -> str:
+        name = unique("orders")
+        create_topics(bootstrap, {name: partitions, **({name + ".dlq": 1} if dead_letter else {})})
+        return name
+
+    return create
