@@ -31,4 +31,5 @@ test: lint servers
 
 bench: $(STAMP)
 	$(BIN)/python bench/instrumentation.py
+	$(BIN)/python bench/lag.py
 	$(BIN)/python bench/compatibility.py
