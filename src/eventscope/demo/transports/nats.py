@@ -22,7 +22,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import nats
@@ -32,12 +32,11 @@ from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from eventscope.catalog import Outcome
+from eventscope.demo.transports.collected_lag import CollectedLag
 from eventscope.errors import UsageError
 from eventscope.instrumentation.brokers import settlement
 from eventscope.instrumentation.brokers.nats import DLQ_SUFFIX, SYSTEM, carry_out
-from eventscope.instrumentation.lag.collector import CollectorError, Snapshot
 from eventscope.instrumentation.lag.nats import NatsCollector
-from eventscope.instrumentation.lag.readings import ConsumerReading, DepthReading, LagReading
 
 logger = logging.getLogger("eventscope.demo")
 DEFAULT_URL = "nats://127.0.0.1:4222"
@@ -84,7 +83,7 @@ class _Subscription:
                 await self.handle(msg)
 
 
-class NatsTransport:
+class NatsTransport(CollectedLag):
     system = SYSTEM
 
     def __init__(self, url: str) -> None:
@@ -200,27 +199,6 @@ class NatsTransport:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout=10)
         self.loop.close()
-
-    def _snapshot(self) -> Snapshot:
-        try:
-            return self.collector.collect()
-        except CollectorError as exc:
-            logger.warning("nats lag unavailable: %s", exc)
-            return Snapshot()
-
-    def lag(self, group: str, topic: str) -> int:
-        return sum(
-            r.messages for r in self._snapshot().lag if r.group == group and r.destination == topic
-        )
-
-    def lag_readings(self) -> Iterable[LagReading]:
-        return self._snapshot().lag
-
-    def consumer_readings(self) -> Iterable[ConsumerReading]:
-        return self._snapshot().consumers
-
-    def dead_letter_depths(self) -> Iterable[DepthReading]:
-        return self._snapshot().dead_letters
 
 
 def _log_failure(future: Any) -> None:

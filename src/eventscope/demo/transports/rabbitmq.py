@@ -23,19 +23,19 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pika
 import pika.exceptions
 
 from eventscope.catalog import Outcome
+from eventscope.demo.transports.collected_lag import CollectedLag
 from eventscope.errors import UsageError
 from eventscope.instrumentation.brokers import settlement
 from eventscope.instrumentation.brokers.rabbitmq import SYSTEM, Delivery, carry_out
-from eventscope.instrumentation.lag.collector import CollectorError, Snapshot
+from eventscope.instrumentation.lag.collector import CollectorError
 from eventscope.instrumentation.lag.rabbitmq import RabbitMQCollector, management_endpoint
-from eventscope.instrumentation.lag.readings import ConsumerReading, DepthReading, LagReading
 
 logger = logging.getLogger("eventscope.demo")
 DEFAULT_URL = "amqp://guest:guest@127.0.0.1:5672/"
@@ -110,7 +110,7 @@ class _Subscription:
             connection.close()
 
 
-class RabbitMQTransport:
+class RabbitMQTransport(CollectedLag):
     system = SYSTEM
 
     def __init__(self, url: str) -> None:
@@ -226,27 +226,6 @@ class RabbitMQTransport:
 
     def _delete_vhost(self) -> None:
         self.management.call("DELETE", f"/api/vhosts/{urllib.parse.quote(self.vhost, safe='')}")
-
-    def _snapshot(self) -> Snapshot:
-        try:
-            return self.collector.collect()
-        except CollectorError as exc:
-            logger.warning("rabbitmq lag unavailable: %s", exc)
-            return Snapshot()
-
-    def lag(self, group: str, topic: str) -> int:
-        return sum(
-            r.messages for r in self._snapshot().lag if r.group == group and r.destination == topic
-        )
-
-    def lag_readings(self) -> Iterable[LagReading]:
-        return self._snapshot().lag
-
-    def consumer_readings(self) -> Iterable[ConsumerReading]:
-        return self._snapshot().consumers
-
-    def dead_letter_depths(self) -> Iterable[DepthReading]:
-        return self._snapshot().dead_letters
 
 
 def create(options: dict[str, Any]) -> RabbitMQTransport:

@@ -18,12 +18,13 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import redis
 
 from eventscope.catalog import Outcome
+from eventscope.demo.transports.collected_lag import CollectedLag
 from eventscope.errors import UsageError
 from eventscope.instrumentation.brokers import settlement
 from eventscope.instrumentation.brokers.redis_streams import (
@@ -33,8 +34,6 @@ from eventscope.instrumentation.brokers.redis_streams import (
     StreamEntry,
     carry_out,
 )
-from eventscope.instrumentation.lag.collector import CollectorError, Snapshot
-from eventscope.instrumentation.lag.readings import ConsumerReading, DepthReading, LagReading
 from eventscope.instrumentation.lag.redis import RedisStreamsCollector
 
 logger = logging.getLogger("eventscope.demo")
@@ -88,7 +87,7 @@ class _Subscription:
                     self.handle(entry)
 
 
-class RedisTransport:
+class RedisTransport(CollectedLag):
     system = SYSTEM
 
     def __init__(self, url: str) -> None:
@@ -176,27 +175,6 @@ class RedisTransport:
         finally:
             self.collector.close()
             self.raw.close()
-
-    def _snapshot(self) -> Snapshot:
-        try:
-            return self.collector.collect()
-        except CollectorError as exc:
-            logger.warning("redis lag unavailable: %s", exc)
-            return Snapshot()
-
-    def lag(self, group: str, topic: str) -> int:
-        return sum(
-            r.messages for r in self._snapshot().lag if r.group == group and r.destination == topic
-        )
-
-    def lag_readings(self) -> Iterable[LagReading]:
-        return self._snapshot().lag
-
-    def consumer_readings(self) -> Iterable[ConsumerReading]:
-        return self._snapshot().consumers
-
-    def dead_letter_depths(self) -> Iterable[DepthReading]:
-        return self._snapshot().dead_letters
 
 
 def create(options: dict[str, Any]) -> RedisTransport:
