@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import signal
 import sys
 import threading
@@ -154,6 +155,7 @@ def _align(rows: list[tuple[str, ...]]) -> list[str]:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     config = load_config(args.config)
     collectors = {}
     for target in config.targets:
