@@ -13,12 +13,16 @@ is a parser plus that check:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
+from eventscope.schemas import avro_memo
 from eventscope.schemas.avro_compat import ResolutionChecker
 from eventscope.schemas.avro_model import AvroSchema
-from eventscope.schemas.avro_parse import parse_avro
+from eventscope.schemas.avro_parse import clear_default_verdicts, parse_avro
+from eventscope.schemas.caches import register
 from eventscope.schemas.compatibility import Incompatibility
 
 __all__ = ["AvroSchema", "backward_incompatibilities", "is_parsed", "parse"]
@@ -39,8 +43,30 @@ def parse(
     registry resolves a schema's references.  Raises
     :class:`~eventscope.schemas.errors.SchemaParseError` with ``line L, column C`` for
     text that is not JSON and a JSON path (``$.fields[2].type``) for an invalid schema.
+
+    Results are cached by the schema's text and the references, so one
+    :class:`AvroSchema` may be returned to several callers: it is read, never changed.
+    A JSON value is cached by its serialisation and read from that.
     """
-    return parse_avro(schema, references)
+    refs = tuple(sorted((references or {}).items()))
+    if isinstance(schema, bytes | bytearray):
+        schema = schema.decode()
+    if not isinstance(schema, str):
+        try:
+            schema = json.dumps(schema, allow_nan=False)
+        except (TypeError, ValueError):  # not plain JSON: parse it as it is, uncached
+            return parse_avro(schema, references)
+    return _parse_cached(schema, refs)
+
+
+@lru_cache(maxsize=128)
+def _parse_cached(text: str, references: tuple[tuple[str, str], ...]) -> AvroSchema:
+    return parse_avro(text, dict(references))
+
+
+register(_parse_cached.cache_clear)
+register(avro_memo.forget)
+register(clear_default_verdicts)
 
 
 def backward_incompatibilities(new: AvroSchema, old: AvroSchema) -> list[Incompatibility]:

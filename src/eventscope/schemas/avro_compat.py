@@ -13,13 +13,22 @@ specification's resolution rules with the same observable choices:
 * recursion is cut by assuming a ``(reader, writer)`` pair that is already being
   compared is compatible, so problems are reported once, where first met.
 
+Speed for long histories comes from remembering compatible pairs of types across
+comparisons by fingerprint (:mod:`~eventscope.schemas.avro_memo`) and from each
+record's field index being built once.
+
 Locations are JSON-pointer-like paths into the reader schema as Avro reports them:
 ``/fields/1/type/symbols``, ``/items``, ``/fields/0/type/1`` (union branch 1).
 """
 
 from __future__ import annotations
 
-from eventscope.schemas.avro_model import AvroType, Field
+from eventscope.schemas.avro_memo import (
+    COMPATIBLE_PAIRS,
+    known_compatible,
+    remember_compatible,
+)
+from eventscope.schemas.avro_model import NO_DEFAULT, PRIMITIVES, AvroType, Field
 from eventscope.schemas.compatibility import Incompatibility
 
 _PROMOTIONS = {
@@ -40,18 +49,49 @@ class ResolutionChecker:
         self._memo: dict[tuple[int, int], list[Incompatibility]] = {}
 
     def check(self, reader: AvroType, writer: AvroType) -> list[Incompatibility]:
-        return self._pair(reader, writer, ())
+        """Compare the two roots.
+
+        The roots themselves skip the shared verdicts: fingerprinting them would walk
+        both whole schemas for a pair that is rarely checked twice, while the types
+        inside them (fingerprinted as they are met) are where histories repeat.
+        """
+        key = (id(reader), id(writer))
+        self._memo[key] = _IN_PROGRESS
+        found = self._compare(reader, writer, ())
+        self._memo[key] = found
+        return list(found)
 
     def _pair(
         self, reader: AvroType, writer: AvroType, path: tuple[str, ...]
     ) -> list[Incompatibility]:
-        """Compare once per pair; a pair met again while still open is assumed compatible."""
+        """Compare once per pair; a pair met again while still open is assumed compatible.
+
+        Only pairs with a named type are remembered by identity: recursion can only pass
+        through named types, and the parser shares nodes such as ``"string"`` and
+        ``["null", "string"]`` between fields, whose problems must each be reported
+        where they occur.  A pair whose fingerprints were already found compatible, in
+        this comparison or an earlier one, is not walked again.
+        """
+        if reader.kind in PRIMITIVES and writer.kind in PRIMITIVES:
+            return self._compare(reader, writer, path)
+        if reader.name is None and writer.name is None:
+            if known_compatible(reader, writer):
+                return []
+            found = self._compare(reader, writer, path)
+            if not found:
+                remember_compatible(reader, writer)
+            return found
         key = (id(reader), id(writer))
         if key in self._memo:
             return list(self._memo[key])
+        if known_compatible(reader, writer):
+            self._memo[key] = []
+            return []
         self._memo[key] = _IN_PROGRESS
         found = self._compare(reader, writer, path)
         self._memo[key] = found
+        if not found:
+            remember_compatible(reader, writer)
         return list(found)
 
     def _compare(
@@ -109,22 +149,25 @@ class ResolutionChecker:
         self, reader: AvroType, writer: AvroType, path: tuple[str, ...]
     ) -> list[Incompatibility]:
         found: list[Incompatibility] = []
+        by_name = writer.field_index
+        compatible = COMPATIBLE_PAIRS
         for pos, field in enumerate(reader.fields):
-            where = (*path, "fields", str(pos))
-            matches = _writer_fields(field, writer)
-            if len(matches) > 1:
-                found.append(_ambiguous(field, matches, where))
-            elif matches:
-                found += self._pair(field.type, matches[0].type, (*where, "type"))
-            elif not field.has_default:
-                found.append(_missing_default(field, writer, where))
+            match = by_name.get(field.name)
+            if field.aliases:
+                matches = [by_name[n] for n in (field.name, *field.aliases) if n in by_name]
+                if len(matches) > 1:
+                    found.append(_ambiguous(field, matches, (*path, "fields", str(pos))))
+                    continue
+                match = matches[0] if matches else None
+            if match is not None:
+                # The hot loop of a long history: most field types were seen before.
+                pair = (field.type.fingerprint_cache, match.type.fingerprint_cache)
+                if pair not in compatible:
+                    where = (*path, "fields", str(pos), "type")
+                    found += self._pair(field.type, match.type, where)
+            elif field.default is NO_DEFAULT:
+                found.append(_missing_default(field, writer, (*path, "fields", str(pos))))
         return found
-
-
-def _writer_fields(field: Field, writer: AvroType) -> list[Field]:
-    """The writer's fields that feed ``field``: by its name, then by each of its aliases."""
-    by_name = {f.name: f for f in writer.fields}
-    return [by_name[n] for n in (field.name, *field.aliases) if n in by_name]
 
 
 def _render(path: tuple[str, ...]) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 PRIMITIVES = frozenset({"null", "boolean", "int", "long", "float", "double", "bytes", "string"})
@@ -27,26 +28,43 @@ class _NoDefault:
 NO_DEFAULT: Any = _NoDefault()
 
 
-@dataclass(eq=False, repr=False)
+#: The ``props`` of a node or field that has none: shared, so a 1,000-field schema does
+#: not hold 1,000 empty dictionaries.
+NO_PROPS: Mapping[str, Any] = MappingProxyType({})
+
+
+@dataclass(eq=False, repr=False, slots=True)
 class AvroType:
     """One node of a schema; which attributes matter depends on ``kind``.
 
     ``kind`` is a primitive name or ``record``/``enum``/``fixed``/``array``/``map``/
     ``union``.  Equality is identity so that a recursive record is one node reachable
     from itself, and so that ``(reader, writer)`` pairs can key the recursion memo.
+    A parsed schema is read, never changed: the checker caches what it derives from a
+    node (``field_index``, its fingerprint) on the node.
     """
 
     kind: str
     name: str | None = None
     aliases: frozenset[str] = frozenset()
     logical_type: str | None = None
-    props: dict[str, Any] = field(default_factory=dict)
-    fields: list[Field] = field(default_factory=list)
+    props: Mapping[str, Any] = field(default_factory=lambda: NO_PROPS)
+    fields: tuple[Field, ...] = ()
     symbols: tuple[str, ...] = ()
     enum_default: str | None = None
     size: int | None = None
     element: AvroType | None = None
-    branches: list[AvroType] = field(default_factory=list)
+    branches: tuple[AvroType, ...] = ()
+    fingerprint_cache: str | None = field(default=None, init=False)
+    field_index_cache: dict[str, Field] | None = field(default=None, init=False)
+
+    @property
+    def field_index(self) -> dict[str, Field]:
+        """Fields by name, built once: resolution looks every reader field up in it."""
+        index = self.field_index_cache
+        if index is None:
+            index = self.field_index_cache = {f.name: f for f in self.fields}
+        return index
 
     @property
     def short_name(self) -> str | None:
@@ -65,7 +83,7 @@ class AvroType:
         return f"AvroType({self.describe()})"
 
 
-@dataclass(eq=False, repr=False)
+@dataclass(eq=False, repr=False, slots=True)
 class Field:
     """A record field; ``default`` is :data:`NO_DEFAULT` when the schema gives none."""
 
@@ -73,7 +91,7 @@ class Field:
     type: AvroType
     aliases: tuple[str, ...] = ()
     default: Any = NO_DEFAULT
-    props: dict[str, Any] = field(default_factory=dict)
+    props: Mapping[str, Any] = field(default_factory=lambda: NO_PROPS)
 
     @property
     def has_default(self) -> bool:

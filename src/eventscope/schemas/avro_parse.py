@@ -9,7 +9,10 @@ JSON path such as ``$.fields[2].type`` for JSON that is not a valid schema — b
 an error without a location is a scavenger hunt in a 300-line schema.
 
 Defaults are checked by fastavro (``fastavro.schema.parse_schema``) one field at a
-time, so its verdict is used while the location stays ours.
+time, so its verdict is used while the location stays ours; verdicts are remembered per
+(type, default) shape, because a long history repeats a few shapes thousands of times.
+For the same reason simple types (bare primitives, and unions, arrays and maps of them)
+are one shared node per parse: a 1,000-field schema is mostly ``["null", "string"]``.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from fastavro.schema import SchemaParseException
@@ -25,6 +29,7 @@ from fastavro.schema import parse_schema as fastavro_parse
 
 from eventscope.schemas.avro_model import (
     NO_DEFAULT,
+    NO_PROPS,
     PRIMITIVES,
     AvroSchema,
     AvroType,
@@ -38,14 +43,15 @@ _FULL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 _REFERENCE = "<reference>"
 _ORDERS = frozenset({"ascending", "descending", "ignore"})
 _RESERVED = {
-    "record": {"type", "name", "namespace", "aliases", "fields"},
-    "error": {"type", "name", "namespace", "aliases", "fields"},
-    "enum": {"type", "name", "namespace", "aliases", "symbols", "default"},
-    "fixed": {"type", "name", "namespace", "aliases", "size"},
-    "array": {"type", "items"},
-    "map": {"type", "values"},
+    "record": frozenset({"type", "name", "namespace", "aliases", "fields"}),
+    "error": frozenset({"type", "name", "namespace", "aliases", "fields"}),
+    "enum": frozenset({"type", "name", "namespace", "aliases", "symbols", "default"}),
+    "fixed": frozenset({"type", "name", "namespace", "aliases", "size"}),
+    "array": frozenset({"type", "items"}),
+    "map": frozenset({"type", "values"}),
+    "primitive": frozenset({"type"}),
 }
-_FIELD_RESERVED = {"name", "type", "aliases", "default"}
+_FIELD_RESERVED = frozenset({"name", "type", "aliases", "default"})
 
 
 def parse_avro(schema: Any, references: Mapping[str, str] | None = None) -> AvroSchema:
@@ -91,10 +97,15 @@ class _Parser:
 
     def __init__(self) -> None:
         self.named: dict[str, AvroType] = {}
+        #: Simple types shared within this parse (see _share), by a hashable key that
+        #: determines their JSON exactly, and that key by id(node) (see _default_problem).
+        self._shared: dict[Any, AvroType] = {}
+        self._shared_props: dict[tuple[tuple[str, type, Any], ...], Mapping[str, Any]] = {}
+        self._json_keys: dict[int, Any] = {}
         self._source: str | None = None
         self._pending: dict[int, tuple[tuple[str, ...], _Where]] = {}
         self._unions: dict[int, _Where] = {}
-        self._defaults: list[tuple[Field, _Where]] = []
+        self._defaults: list[tuple[Field, str, str | None]] = []
 
     # -- reading -------------------------------------------------------------------
 
@@ -109,6 +120,14 @@ class _Parser:
         return self._where(path).error(reason)
 
     def _type(self, value: Any, path: str, namespace: str) -> AvroType:
+        # Exact JSON types first: the ABC checks below cost more than the rest of a field.
+        kind = type(value)
+        if kind is str:
+            return self._name_use(value, path, namespace)
+        if kind is dict:
+            return self._object(value, path, namespace)
+        if kind is list:
+            return self._union(value, path, namespace)
         if isinstance(value, str):
             return self._name_use(value, path, namespace)
         if isinstance(value, Sequence) and not isinstance(value, bytes | bytearray):
@@ -121,24 +140,58 @@ class _Parser:
 
     def _name_use(self, name: str, path: str, namespace: str) -> AvroType:
         if name in PRIMITIVES:
-            return AvroType(kind=name)
+            shared = self._shared.get(name)
+            return shared if shared is not None else self._share(name, AvroType(kind=name))
+        candidates = (name,) if "." in name or not namespace else (f"{namespace}.{name}", name)
+        defined = self.named.get(candidates[0])
+        if defined is not None:
+            return defined  # the preferred reading is taken: no later definition can win
         if not _FULL_NAME.fullmatch(name):
             raise self._fail(f"{name!r} is neither a primitive type nor a valid type name", path)
-        candidates = (name,) if "." in name or not namespace else (f"{namespace}.{name}", name)
         placeholder = AvroType(kind=_REFERENCE, name=candidates[0])
         self._pending[id(placeholder)] = (candidates, self._where(path))
         return placeholder
 
     def _union(self, value: Sequence[Any], path: str, namespace: str) -> AvroType:
+        try:  # ["null", "string"], the usual optional field, was most likely seen before
+            shared = self._shared.get(("union", *value))
+        except TypeError:  # an object among the branches: not hashable, not simple
+            shared = None
+        if shared is not None:
+            return shared
         branches = []
         for i, item in enumerate(value):
             branch = self._type(item, f"{path}[{i}]", namespace)
             if branch.kind == "union":
                 raise self._fail("a union may not directly contain another union", f"{path}[{i}]")
             branches.append(branch)
-        node = AvroType(kind="union", branches=branches)
-        self._unions[id(node)] = self._where(path)
-        return node
+        keys = [self._json_keys.get(id(b)) for b in branches]
+        key = None if None in keys else ("union", *keys)
+        shared = self._shared.get(key)
+        if shared is not None:
+            return shared
+        node = AvroType(kind="union", branches=tuple(branches))
+        if any(b.kind == _REFERENCE for b in branches):
+            self._unions[id(node)] = self._where(path)  # checked once names are resolved
+        elif len({b.name or b.kind for b in branches}) != len(branches):
+            self._check_union(node, self._where(path))
+        return node if key is None else self._share(key, node)
+
+    def _share(self, key: Any, node: AvroType) -> AvroType:
+        """One node per parse for each simple type ``key`` stands for.
+
+        Bare primitives and unions, arrays and maps built only of them
+        (``["null", "string"]``, ``{"type": "map", "values": "string"}``) hold nothing
+        of their own and cannot recurse, and optional fields repeat them in every
+        version of a schema: sharing them keeps a long history small and lets the
+        checker fingerprint each once.  (It memoises only pairs with a named type by
+        identity, so a problem in a shared type is still reported at each field.)
+        """
+        shared = self._shared.get(key)
+        if shared is None:
+            shared = self._shared[key] = node
+            self._json_keys[id(node)] = key
+        return shared
 
     def _object(self, value: Mapping[str, Any], path: str, namespace: str) -> AvroType:
         kind = value.get("type")
@@ -146,7 +199,11 @@ class _Parser:
             reason = "missing 'type'" if kind is None else "'type' must be a string here"
             raise self._fail(reason, path if kind is None else f"{path}.type")
         if kind in PRIMITIVES:
-            return AvroType(kind=kind, logical_type=_logical(value), props=_props(value, {"type"}))
+            if len(value) == 1:
+                return self._name_use(kind, path, namespace)
+            return AvroType(
+                kind=kind, logical_type=_logical(value), props=_props(value, _RESERVED["primitive"])
+            )
         if kind in ("record", "error"):
             return self._record(value, path, namespace)
         if kind == "enum":
@@ -157,12 +214,19 @@ class _Parser:
             key = "items" if kind == "array" else "values"
             if key not in value:
                 raise self._fail(f"an {kind} needs '{key}'", path)
-            return AvroType(
+            element = self._type(value[key], f"{path}.{key}", namespace)
+            element_key = self._json_keys.get(id(element))
+            simple = None if element_key is None or len(value) != 2 else (kind, element_key)
+            shared = self._shared.get(simple)
+            if shared is not None:
+                return shared
+            node = AvroType(
                 kind=kind,
-                element=self._type(value[key], f"{path}.{key}", namespace),
+                element=element,
                 logical_type=_logical(value),
                 props=_props(value, _RESERVED[kind]),
             )
+            return node if simple is None else self._share(simple, node)
         # {"type": "com.acme.Currency"}: a use of a named type, which the registry accepts.
         return self._name_use(kind, f"{path}.type", namespace)
 
@@ -195,6 +259,8 @@ class _Parser:
 
     def _aliases(self, value: Mapping[str, Any], path: str, space: str) -> list[str]:
         aliases = value.get("aliases", [])
+        if not aliases and isinstance(aliases, list):
+            return []
         if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
             raise self._fail("'aliases' must be a list of strings", f"{path}.aliases")
         full = [a if "." in a or not space else f"{space}.{a}" for a in aliases]
@@ -208,39 +274,50 @@ class _Parser:
         fields = value.get("fields")
         if not isinstance(fields, list):
             raise self._fail("a record needs a 'fields' list", f"{path}.fields")
-        seen: set[str] = set()
-        for i, raw in enumerate(fields):
-            field = self._field(raw, f"{path}.fields[{i}]", node.namespace)
-            if field.name in seen:
-                raise self._fail(f"duplicate field name {field.name!r}", f"{path}.fields[{i}].name")
-            seen.add(field.name)
-            node.fields.append(field)
+        space = node.namespace
+        parsed = tuple(
+            [self._field(raw, f"{path}.fields[{i}]", space) for i, raw in enumerate(fields)]
+        )
+        if len({field.name for field in parsed}) != len(parsed):
+            seen: set[str] = set()
+            for i, field in enumerate(parsed):
+                if field.name in seen:
+                    raise self._fail(
+                        f"duplicate field name {field.name!r}", f"{path}.fields[{i}].name"
+                    )
+                seen.add(field.name)
+        node.fields = parsed
         return node
 
     def _field(self, raw: Any, path: str, namespace: str) -> Field:
-        if not isinstance(raw, Mapping):
+        if type(raw) is not dict and not isinstance(raw, Mapping):
             raise self._fail("a field must be an object", path)
         name = raw.get("name")
         if not isinstance(name, str) or not _NAME.fullmatch(name):
             raise self._fail(f"invalid field name {name!r}", f"{path}.name")
         if "type" not in raw:
             raise self._fail(f"field {name!r} has no 'type'", path)
-        aliases = raw.get("aliases", [])
-        if not isinstance(aliases, list) or not all(
-            isinstance(a, str) and _NAME.fullmatch(a) for a in aliases
+        aliases = raw.get("aliases", ())
+        if aliases and (
+            not isinstance(aliases, list)
+            or not all(isinstance(a, str) and _NAME.fullmatch(a) for a in aliases)
         ):
             raise self._fail("'aliases' must be a list of field names", f"{path}.aliases")
-        if raw.get("order", "ascending") not in _ORDERS:
+        if "order" in raw and raw["order"] not in _ORDERS:
             raise self._fail(f"'order' must be one of {sorted(_ORDERS)}", f"{path}.order")
         field = Field(
-            name=name,
-            type=self._type(raw["type"], f"{path}.type", namespace),
-            aliases=tuple(aliases),
-            default=raw.get("default", NO_DEFAULT),
-            props=_props(raw, _FIELD_RESERVED),
+            name,
+            self._type(raw["type"], f"{path}.type", namespace),
+            tuple(aliases),
+            raw.get("default", NO_DEFAULT),
+            self._props(raw, _FIELD_RESERVED),
         )
-        if field.has_default:
-            self._defaults.append((field, self._where(path)))
+        if field.default is not NO_DEFAULT:
+            json_key = self._json_keys.get(id(field.type))
+            if json_key is None:  # may name types defined later: checked in finish()
+                self._defaults.append((field, path, self._source))
+            else:
+                self._check_default(field, json_key, path, self._source)
         return field
 
     def _enum(self, value: Mapping[str, Any], path: str, namespace: str) -> AvroType:
@@ -273,11 +350,11 @@ class _Parser:
     # -- after reading: resolve names, then check what needs the whole picture ------
 
     def finish(self, root: AvroType) -> AvroSchema:
-        root = self._resolve_tree(root)
-        for node in list(self.named.values()):
-            self._resolve_tree(node)
-        for field, where in self._defaults:
-            self._check_default(field, where)
+        root = self._target(root)
+        if self._pending:
+            self._resolve_trees([root, *self.named.values()])
+        for field, path, source in self._defaults:
+            self._check_default(field, None, path, source)
         return AvroSchema(root=root, named=dict(self.named))
 
     def _target(self, node: AvroType) -> AvroType:
@@ -289,54 +366,116 @@ class _Parser:
                 return self.named[name]
         raise where.error(f"unknown type {candidates[0]!r}")
 
-    def _resolve_tree(self, root: AvroType) -> AvroType:
-        """Swap every name use for the type it names (iteratively: schemas can be deep)."""
-        root = self._target(root)
-        stack, seen = [root], {id(root)}
+    def _resolve_trees(self, roots: list[AvroType]) -> None:
+        """Swap every name use for the type it names (iteratively: schemas can be deep).
+
+        Only needed when some name was used before its definition; one walk from all
+        roots visits each node once.
+        """
+        stack = list(roots)
+        seen = {id(node) for node in stack}
         while stack:
             node = stack.pop()
-            for field in node.fields:
-                field.type = self._target(field.type)
-            if node.element is not None:
-                node.element = self._target(node.element)
-            node.branches = [self._target(b) for b in node.branches]
-            if node.kind == "union":
-                self._check_union(node)
-            children = [f.type for f in node.fields] + node.branches
-            children += [node.element] if node.element is not None else []
+            children: list[AvroType] = []
+            if node.fields:
+                for field in node.fields:
+                    if field.type.kind == _REFERENCE:
+                        field.type = self._target(field.type)
+                    children.append(field.type)
+            elif node.element is not None:
+                if node.element.kind == _REFERENCE:
+                    node.element = self._target(node.element)
+                children.append(node.element)
+            elif node.branches:
+                if id(node) in self._unions:
+                    node.branches = tuple(self._target(b) for b in node.branches)
+                    self._check_union(node, self._unions[id(node)])
+                children = node.branches
             for child in children:
                 if id(child) not in seen:
                     seen.add(id(child))
                     stack.append(child)
-        return root
 
-    def _check_union(self, node: AvroType) -> None:
+    def _props(self, value: Mapping[str, Any], reserved: frozenset[str]) -> Mapping[str, Any]:
+        """A field's extra attributes (``doc``, ``order``, ...), shared when they repeat.
+
+        Generated and long-lived schemas repeat the same few (``{"doc": ""}``) on most
+        fields; one read-only mapping per distinct set keeps a history small.
+        """
+        props = _props(value, reserved)
+        if props is NO_PROPS:
+            return props
+        try:  # the value's type is part of the key: True == 1 == 1.0 in Python
+            key = tuple((k, type(v), v) for k, v in props.items())
+            shared = self._shared_props.get(key)
+        except TypeError:  # a list or object value: kept as it is
+            return props
+        if shared is None:
+            shared = self._shared_props[key] = MappingProxyType(props)
+        return shared
+
+    def _check_union(self, node: AvroType, where: _Where) -> None:
         keys: list[str] = []
         for i, branch in enumerate(node.branches):
             key = branch.name or branch.kind
             if key in keys:
-                raise self._unions[id(node)].error(f"the union already has a {key!r}", f"[{i}]")
+                raise where.error(f"the union already has a {key!r}", f"[{i}]")
             keys.append(key)
 
-    def _check_default(self, field: Field, where: _Where) -> None:
-        probe = {
-            "type": "record",
-            "name": "eventscope_default_probe",
-            "fields": [
-                {
-                    "name": field.name,
-                    "type": type_to_json(field.type, set()),
-                    "default": field.default,
-                }
-            ],
-        }
-        try:
-            fastavro_parse(probe, named_schemas={})
-        except SchemaParseException as exc:
-            raise where.error(
-                f"default {field.default!r} of field {field.name!r} does not fit its type ({exc})",
+    def _check_default(self, field: Field, json_key: Any, path: str, source: str | None) -> None:
+        problem = _default_problem(field.type, json_key, field.default)
+        if problem is not None:
+            raise _Where(path, source).error(
+                f"default {field.default!r} of field {field.name!r} does not fit its type "
+                f"({problem})",
                 ".default",
-            ) from None
+            )
+
+
+#: fastavro's verdict per (type, default): a schema's history repeats the same few
+#: optional-field shapes (``["null", "string"]`` with ``null``) thousands of times.
+#: Emptied when full.
+_DEFAULT_VERDICTS: dict[tuple[Any, Any], str | None] = {}
+_DEFAULT_VERDICTS_LIMIT = 4096
+
+
+def clear_default_verdicts() -> None:
+    _DEFAULT_VERDICTS.clear()
+
+
+def _default_problem(node: AvroType, json_key: Any, default: Any) -> str | None:
+    """fastavro's objection to ``default`` for a field of type ``node``, or ``None``.
+
+    ``json_key`` stands for a simple type's JSON (``("union", "null", "string")``)
+    without serialising it; other types are keyed by their JSON text.
+    """
+    try:
+        type_key = json_key or json.dumps(type_to_json(node, set()))
+        if default is None or type(default) in (bool, int, float, str):
+            key = (type_key, (type(default), default))
+        else:
+            key = (type_key, json.dumps(default))
+    except (TypeError, ValueError):  # parsed-JSON input holding values JSON cannot hold
+        return _probe(type_to_json(node, set()), default)
+    if key in _DEFAULT_VERDICTS:
+        return _DEFAULT_VERDICTS[key]
+    if len(_DEFAULT_VERDICTS) >= _DEFAULT_VERDICTS_LIMIT:
+        _DEFAULT_VERDICTS.clear()
+    problem = _DEFAULT_VERDICTS[key] = _probe(type_to_json(node, set()), default)
+    return problem
+
+
+def _probe(type_json: Any, default: Any) -> str | None:
+    probe = {
+        "type": "record",
+        "name": "eventscope_default_probe",
+        "fields": [{"name": "value", "type": type_json, "default": default}],
+    }
+    try:
+        fastavro_parse(probe, named_schemas={})
+    except SchemaParseException as exc:
+        return str(exc)
+    return None
 
 
 def _logical(value: Mapping[str, Any]) -> str | None:
@@ -344,5 +483,7 @@ def _logical(value: Mapping[str, Any]) -> str | None:
     return logical if isinstance(logical, str) else None
 
 
-def _props(value: Mapping[str, Any], reserved: set[str]) -> dict[str, Any]:
-    return {k: v for k, v in value.items() if k not in reserved and k != "logicalType"}
+def _props(value: Mapping[str, Any], reserved: frozenset[str]) -> Mapping[str, Any]:
+    if value.keys() <= reserved:
+        return NO_PROPS
+    return {k: v for k, v in value.items() if k not in reserved and k != "logicalType"} or NO_PROPS

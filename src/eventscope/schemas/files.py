@@ -14,14 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from eventscope.schemas.compatibility import (
+    FORMATS,
     CompatibilityResult,
+    FormatModule,
     Mode,
-    _format_module,
     check_compatibility,
+    format_module,
 )
 from eventscope.schemas.errors import SchemaParseError
-
-FORMATS = ("avro", "json", "protobuf")
 
 #: File name suffix → format.  ``.avro`` is an Avro object container (data) file: its
 #: header carries the writer's schema, so "can the new schema read these files?" is a
@@ -167,9 +167,9 @@ def _culprit(path: Path, references: Mapping[str, Path], exc: SchemaParseError) 
     return path
 
 
-def _module(fmt: str) -> Any:
+def _module(fmt: str) -> FormatModule:
     try:
-        return _format_module(fmt)
+        return format_module(fmt)
     except ImportError as exc:
         raise SchemaFileError(
             f"{fmt} schemas need the optional dependencies: pip install 'eventscope[schemas]' "

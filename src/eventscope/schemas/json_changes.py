@@ -107,47 +107,72 @@ def all_compatible(changes: Iterable[Change]) -> bool:
     return all(c.compatible for c in changes)
 
 
-_KEYWORD_GAINED = {"ADDITIONAL_ITEMS_REMOVED", "ADDITIONAL_PROPERTIES_REMOVED",
-                   "UNEVALUATED_PROPERTIES_REMOVED", "UNEVALUATED_ITEMS_REMOVED"}
-_NARROWED = {"ADDITIONAL_ITEMS_NARROWED", "ENUM_ARRAY_NARROWED", "SUM_TYPE_NARROWED",
-             "ADDITIONAL_PROPERTIES_NARROWED", "UNEVALUATED_PROPERTIES_NARROWED",
-             "UNEVALUATED_ITEMS_NARROWED"}
+_KEYWORD_GAINED = {
+    "ADDITIONAL_ITEMS_REMOVED",
+    "ADDITIONAL_PROPERTIES_REMOVED",
+    "UNEVALUATED_PROPERTIES_REMOVED",
+    "UNEVALUATED_ITEMS_REMOVED",
+}
+_NARROWED = {
+    "ADDITIONAL_ITEMS_NARROWED",
+    "ENUM_ARRAY_NARROWED",
+    "SUM_TYPE_NARROWED",
+    "ADDITIONAL_PROPERTIES_NARROWED",
+    "UNEVALUATED_PROPERTIES_NARROWED",
+    "UNEVALUATED_ITEMS_NARROWED",
+}
 _EXTENDED = {"DEPENDENCY_ARRAY_EXTENDED", "PRODUCT_TYPE_EXTENDED", "NOT_TYPE_EXTENDED"}
-_TYPE_CHANGED = {"TYPE_CHANGED", "TYPE_NARROWED", "COMBINED_TYPE_CHANGED",
-                 "COMBINED_TYPE_SUBSCHEMAS_CHANGED", "ENUM_ARRAY_CHANGED"}
+_TYPE_CHANGED = {
+    "TYPE_CHANGED",
+    "TYPE_NARROWED",
+    "COMBINED_TYPE_CHANGED",
+    "COMBINED_TYPE_SUBSCHEMAS_CHANGED",
+    "ENUM_ARRAY_CHANGED",
+}
 _SPECIFIC = {
     "SCHEMA_ADDED": "a schema was added at {path}, so old data may no longer match it",
-    "REQUIRED_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL":
-        "required property {path} was added without a default; old data lacks it",
-    "REQUIRED_PROPERTY_WITH_DEFAULT_ADDED_TO_OPEN_CONTENT_MODEL":
-        "property {path} was added to an open content model, where old data may "
-        "already hold a value of another type under that name",
-    "OPTIONAL_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL":
-        "property {path} was added to an open content model, where old data may "
-        "already hold a value of another type under that name",
-    "REQUIRED_PROPERTY_ADDED_TO_UNOPEN_CONTENT_MODEL":
-        "required property {path} was added without a default; old data lacks it",
-    "REQUIRED_ATTRIBUTE_ADDED":
-        "property {path} became required without a default; old data may lack it",
-    "PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL":
-        "property {path} was removed from a closed content model, so old data "
-        "that has it is rejected",
-    "PROPERTY_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL":
-        "property {path} was removed and the new additional/pattern properties "
-        "schema does not accept its old values",
-    "PROPERTY_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL":
-        "property {path} was added with a schema narrower than the old "
-        "additional/pattern properties schema that old data under that name followed",
-    "ITEM_ADDED_TO_OPEN_CONTENT_MODEL":
-        "tuple item {path} was added to an array whose old items were unconstrained",
-    "ITEM_REMOVED_FROM_CLOSED_CONTENT_MODEL":
-        "tuple item {path} was removed from an array that no longer allows extra items",
-    "ITEM_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL":
-        "tuple item {path} was removed and the new additional items schema does not "
-        "accept its old values",
-    "ITEM_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL":
-        "tuple item {path} was added with a schema narrower than the old additional "
-        "items schema",
+    "REQUIRED_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL": (
+        "required property {path} was added without a default; old data lacks it"
+    ),
+    "REQUIRED_PROPERTY_WITH_DEFAULT_ADDED_TO_OPEN_CONTENT_MODEL": (
+        "property {path} was added to an open content model, where old data may already hold "
+        "a value of another type under that name"
+    ),
+    "OPTIONAL_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL": (
+        "property {path} was added to an open content model, where old data may already hold "
+        "a value of another type under that name"
+    ),
+    "REQUIRED_PROPERTY_ADDED_TO_UNOPEN_CONTENT_MODEL": (
+        "required property {path} was added without a default; old data lacks it"
+    ),
+    "REQUIRED_ATTRIBUTE_ADDED": (
+        "property {path} became required without a default; old data may lack it"
+    ),
+    "PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL": (
+        "property {path} was removed from a closed content model, so old data that has it is "
+        "rejected"
+    ),
+    "PROPERTY_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL": (
+        "property {path} was removed and the new additional/pattern properties schema does "
+        "not accept its old values"
+    ),
+    "PROPERTY_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL": (
+        "property {path} was added with a schema narrower than the old additional/pattern "
+        "properties schema that old data under that name followed"
+    ),
+    "ITEM_ADDED_TO_OPEN_CONTENT_MODEL": (
+        "tuple item {path} was added to an array whose old items were unconstrained"
+    ),
+    "ITEM_REMOVED_FROM_CLOSED_CONTENT_MODEL": (
+        "tuple item {path} was removed from an array that no longer allows extra items"
+    ),
+    "ITEM_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL": (
+        "tuple item {path} was removed and the new additional items schema does not accept "
+        "its old values"
+    ),
+    "ITEM_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL": (
+        "tuple item {path} was added with a schema narrower than the old additional items schema"
+    ),
     "SUM_TYPE_NARROWED": "{path} offers fewer alternatives (oneOf/anyOf) than before",
     "ENUM_ARRAY_NARROWED": "{path} allows fewer values than before",
     "NOT_TYPE_EXTENDED": "the schema under 'not' at {path} excludes more values than before",

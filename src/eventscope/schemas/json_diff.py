@@ -14,17 +14,20 @@ compared is a cycle, which is first assumed compatible.  Because that assumption
 wrong, the whole comparison is repeated with the pairs found incompatible fed back in,
 until a pass confirms its own assumptions (a greatest fixed point) — otherwise a cached
 "compatible" could hide a real break deep inside a recursive ``oneOf``.
+
+The walk keeps its own stack instead of Python's: comparing a pair runs the rules for
+that pair alone, and a nested pair not compared yet is noted as a dependency (taken as
+compatible for the moment) and compared first; then the pair's rules run again with
+every answer known.  So a schema nested or recursive to any depth is compared at
+Python's default recursion limit, and nothing process-wide is changed.
 """
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 
 from eventscope.schemas import json_diff_models
-from eventscope.schemas.json_changes import Change
+from eventscope.schemas.json_changes import Change, all_compatible
 from eventscope.schemas.json_diff_context import (
     Ctx,
     PairKey,
@@ -42,38 +45,23 @@ from eventscope.schemas.json_nodes import (
     Node,
     NotNode,
     NumberNode,
+    RefNode,
     StringNode,
     resolve,
 )
 
-#: Recursion allowed while comparing.  The walk nests one level per pair of schemas on
-#: the current path, and recursive schemas (definitions referring to each other through
-#: unions) can chain hundreds of distinct pairs before a cycle closes.
-RECURSION_LIMIT = 100_000
-
 
 def differences(original: Node, update: Node) -> list[Change]:
     """Every change from ``original`` to ``update``, iterated to a sound fixed point."""
-    with _deep_recursion(RECURSION_LIMIT):
-        seed: dict[PairKey, tuple[Change, ...]] = {}
-        while True:
-            run = Run(seed, compare)
-            ctx = Ctx(run)
-            compare(ctx, original, update)
-            found = run.incompatible_pairs()
-            if not run.assumed_cycle_compatible or found.keys() == seed.keys():
-                return ctx.changes
-            seed = found
-
-
-@contextmanager
-def _deep_recursion(limit: int) -> Iterator[None]:
-    previous = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(previous, limit))
-    try:
-        yield
-    finally:
-        sys.setrecursionlimit(previous)
+    original, update = resolve(original), resolve(update)
+    seed: dict[PairKey, tuple[Change, ...]] = {}
+    while True:
+        run = Run(seed, compare, _pair_compatible)
+        changes = _evaluate(run, original, update)
+        found = run.incompatible_pairs()
+        if not run.assumed_cycle_compatible or found.keys() == seed.keys():
+            return list(changes)
+        seed = found
 
 
 def compare(ctx: Ctx, original: Node | None, update: Node | None) -> None:
@@ -84,29 +72,84 @@ def compare(ctx: Ctx, original: Node | None, update: Node | None) -> None:
         elif update is not None:
             ctx.add("SCHEMA_ADDED")
         return
-    original, update = resolve(original), resolve(update)
     prefix = ctx.where()
-    ctx.extend([c.rebased(prefix) for c in _compare_pair(ctx.run, original, update)])
+    ctx.extend([c.rebased(prefix) for c in _pair_changes(ctx.run, original, update)])
 
 
-def _compare_pair(run: Run, original: Node, update: Node) -> tuple[Change, ...]:
-    """Changes for one pair of nodes, relative to the pair (paths start at ``#/``)."""
+def _pair_changes(run: Run, original: Node, update: Node) -> tuple[Change, ...]:
+    """Changes for one pair of nodes, relative to the pair (paths start at ``#/``).
+
+    Called while another pair's rules run: an answer not known yet is a dependency
+    of that pair, noted for :func:`_evaluate` and taken as "no changes" meanwhile.
+    """
+    if type(original) is RefNode:
+        original = resolve(original)
+    if type(update) is RefNode:
+        update = resolve(update)
     key = (id(original), id(update))
-    if key in run.memo:
-        return run.memo[key]
+    known = run.memo.get(key)
+    if known is not None:
+        return known
     if key in run.in_progress:
         if key in run.seed:
             return run.seed[key]
-        run.assumed_cycle_compatible = True
+        run.assumed_here = True
         return ()
-    run.in_progress.add(key)
-    try:
+    run.missing.append((original, update))
+    return ()
+
+
+def _pair_compatible(run: Run, original: Node | None, update: Node | None) -> bool:
+    """Whether comparing the pair adds only compatible changes (see :func:`compare`)."""
+    if original is None or update is None:
+        return update is None  # nothing, or a removed schema: compatible; an added one not
+    if type(original) is RefNode:
+        original = resolve(original)
+    if type(update) is RefNode:
+        update = resolve(update)
+    key = (id(original), id(update))
+    known = run.verdicts.get(key)
+    if known is not None:
+        return known
+    if key in run.in_progress:  # a cycle: as _pair_changes would answer (seeds break)
+        if key in run.seed:
+            return False
+        run.assumed_here = True
+        return True
+    run.missing.append((original, update))
+    return True
+
+
+def _evaluate(run: Run, original: Node, update: Node) -> tuple[Change, ...]:
+    """Compare a pair and, first, every pair it depends on, with an explicit stack.
+
+    A pair on the stack is "in progress" once its rules have run: meeting it again from
+    a pair above it is a cycle.  Pairs it depends on are pushed above it; when they are
+    all known its rules run again and their result is final.
+    """
+    stack = [(original, update)]
+    while stack:
+        old, new = stack[-1]
+        key = (id(old), id(new))
+        if key in run.memo:
+            stack.pop()
+            continue
+        run.in_progress.add(key)
+        run.missing, run.assumed_here = [], False
         ctx = Ctx(run)
-        _compare_nodes(ctx, original, update)
-        run.memo[key] = tuple(ctx.changes)
-        return run.memo[key]
-    finally:
+        _compare_nodes(ctx, old, new)
+        waiting = [
+            pair for pair in run.missing if (id(pair[0]), id(pair[1])) not in run.in_progress
+        ]
+        if waiting:
+            stack.extend(reversed(waiting))
+            continue
+        stack.pop()
         run.in_progress.discard(key)
+        run.memo[key] = changes = tuple(ctx.changes)
+        run.verdicts[key] = all_compatible(changes)
+        run.assumed_cycle_compatible |= run.assumed_here
+    return run.memo[(id(original), id(update))]
 
 
 def _compare_nodes(ctx: Ctx, original: Node, update: Node) -> None:
@@ -121,12 +164,16 @@ def _compare_nodes(ctx: Ctx, original: Node, update: Node) -> None:
             return
         ctx.add("TYPE_CHANGED")
         return
-    for attribute, change_type in (("id", "ID_CHANGED"), ("title", "TITLE_CHANGED"),
-                                   ("description", "DESCRIPTION_CHANGED")):
+    for attribute, change_type in (
+        ("id", "ID_CHANGED"),
+        ("title", "TITLE_CHANGED"),
+        ("description", "DESCRIPTION_CHANGED"),
+    ):
         if getattr(original, attribute) != getattr(update, attribute):
             ctx.add(change_type)
-    if original.has_default != update.has_default or not same_value(original.default,
-                                                                    update.default):
+    if original.has_default != update.has_default or not same_value(
+        original.default, update.default
+    ):
         ctx.add("DEFAULT_CHANGED")
     _compare_same_kind(ctx, original, update)
 
@@ -145,17 +192,17 @@ def _compare_same_kind(ctx: Ctx, original: Node, update: Node) -> None:
         _compare_combined(ctx, original, update)
     elif isinstance(original, NotNode) and isinstance(update, NotNode):
         with ctx.at("not"):
-            trial = ctx.sub()
             # Whatever the old 'not' excluded must still be excluded: compare reversed.
-            trial.compare(update.inner, original.inner)
-            ctx.add("NOT_TYPE_NARROWED" if trial.compatible else "NOT_TYPE_EXTENDED")
+            narrowed = ctx.compatible_with(update.inner, original.inner)
+            ctx.add("NOT_TYPE_NARROWED" if narrowed else "NOT_TYPE_EXTENDED")
     else:
         json_diff_models.compare_models(ctx, original, update)
 
 
 def _same_kind(original: Node, update: Node) -> bool:
     return type(original) is type(update) or (
-        isinstance(original, CombinedNode) and isinstance(update, CombinedNode))
+        isinstance(original, CombinedNode) and isinstance(update, CombinedNode)
+    )
 
 
 def _compare_against_union(ctx: Ctx, original: Node, update: Node) -> bool:
@@ -175,10 +222,8 @@ def _compare_against_union(ctx: Ctx, original: Node, update: Node) -> bool:
     if len(trials) != 1 and not widening:
         return False
     for old, new in trials:
-        trial = ctx.sub()
-        trial.compare(old, new)
-        if trial.compatible:
-            ctx.extend(trial.changes)
+        if ctx.compatible_with(old, new):
+            ctx.compare(old, new)
             if len(trials) != 1:
                 ctx.add(marker)
             return True
@@ -195,21 +240,33 @@ def _compare_combined(ctx: Ctx, original: CombinedNode, update: CombinedNode) ->
     if len(olds) < len(news):
         ctx.add("PRODUCT_TYPE_EXTENDED" if update.criterion == "allOf" else "SUM_TYPE_EXTENDED")
     elif len(olds) > len(news):
-        ctx.add("PRODUCT_TYPE_NARROWED" if original.criterion == "allOf"
-                else "SUM_TYPE_NARROWED")
-    compatible_edges: dict[tuple[int, int], list[Change]] = {}
-    for i, old in enumerate(olds):
+        ctx.add("PRODUCT_TYPE_NARROWED" if original.criterion == "allOf" else "SUM_TYPE_NARROWED")
+    olds, news = [resolve(n) for n in olds], [resolve(n) for n in news]
+    matching = max_matching(_compatible_edges(ctx, olds, news), len(olds))
+    for i, j in matching:
         with ctx.at(f"{original.criterion}/{i}"):
-            for j, new in enumerate(news):
-                trial = ctx.sub()
-                trial.compare(old, new)
-                if trial.compatible:
-                    compatible_edges[(i, j)] = trial.changes
-    matching = max_matching(list(compatible_edges), len(olds))
-    for edge in matching:
-        ctx.extend(compatible_edges[edge])
+            ctx.compare(olds[i], news[j])
     if len(matching) < min(len(olds), len(news)):
         ctx.add("COMBINED_TYPE_SUBSCHEMAS_CHANGED")
+
+
+def _compatible_edges(ctx: Ctx, olds: list[Node], news: list[Node]) -> list[tuple[int, int]]:
+    """Which old subschema each new one could stand in for (resolved nodes).
+
+    Every old/new pair is tried, so recursive unions make this the hottest loop of a
+    comparison: answers already known are read straight from the run's verdicts.
+    """
+    verdicts = ctx.run.verdicts
+    edges = []
+    for i, old in enumerate(olds):
+        old_id = id(old)
+        for j, new in enumerate(news):
+            fits = verdicts.get((old_id, id(new)))
+            if fits is None:
+                fits = ctx.compatible_with(old, new)
+            if fits:
+                edges.append((i, j))
+    return edges
 
 
 def _criterion_change(original: CombinedNode, update: CombinedNode) -> str | None:
@@ -217,8 +274,11 @@ def _criterion_change(original: CombinedNode, update: CombinedNode) -> str | Non
     if old == new:
         return None
     single_old, single_new = len(original.subschemas) == 1, len(update.subschemas) == 1
-    if (new == "anyOf" or (single_old and (single_new or new == "oneOf"))
-            or (single_new and old == "allOf")):
+    if (
+        new == "anyOf"
+        or (single_old and (single_new or new == "oneOf"))
+        or (single_new and old == "allOf")
+    ):
         return "COMBINED_TYPE_EXTENDED"
     return "COMBINED_TYPE_CHANGED"
 
@@ -283,8 +343,7 @@ def _compare_numbers(ctx: Ctx, original: NumberNode, update: NumberNode) -> None
         ("exclusiveMaximum", "EXCLUSIVE_MAXIMUM", "exclusive_maximum"),
         ("exclusiveMinimum", "EXCLUSIVE_MINIMUM", "exclusive_minimum"),
     ):
-        compare_bound(ctx, keyword, name, getattr(original, attribute),
-                      getattr(update, attribute))
+        compare_bound(ctx, keyword, name, getattr(original, attribute), getattr(update, attribute))
     _compare_multiple_of(ctx, original.multiple_of, update.multiple_of)
     if original.integer != update.integer:
         ctx.add("TYPE_EXTENDED" if original.integer else "TYPE_NARROWED")

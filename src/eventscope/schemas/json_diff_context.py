@@ -17,17 +17,32 @@ from eventscope.schemas.json_nodes import Node
 
 PairKey = tuple[int, int]
 Comparer = Callable[["Ctx", Node | None, Node | None], None]
+Judge = Callable[["Run", Node | None, Node | None], bool]
 
 
 class Run:
-    """State shared by every branch of one comparison pass."""
+    """State shared by every branch of one comparison pass.
 
-    def __init__(self, seed: dict[PairKey, tuple[Change, ...]], comparer: Comparer) -> None:
+    ``memo`` holds each compared pair's changes (relative to the pair) and ``verdicts``
+    whether they are all compatible, ``in_progress``
+    the pairs whose rules have run but which wait for pairs they depend on, ``seed``
+    the pairs a previous pass found incompatible.  While one pair's rules run,
+    ``missing`` collects the nested pairs not compared yet and ``assumed_here`` notes
+    a cycle that was assumed compatible.
+    """
+
+    def __init__(
+        self, seed: dict[PairKey, tuple[Change, ...]], comparer: Comparer, judge: Judge
+    ) -> None:
         self.comparer = comparer
+        self.judge = judge
         self.memo: dict[PairKey, tuple[Change, ...]] = {}
+        self.verdicts: dict[PairKey, bool] = {}
         self.in_progress: set[PairKey] = set()
         self.seed = seed
         self.assumed_cycle_compatible = False
+        self.missing: list[tuple[Node, Node]] = []
+        self.assumed_here = False
 
     def incompatible_pairs(self) -> dict[PairKey, tuple[Change, ...]]:
         return {k: v for k, v in self.memo.items() if not all_compatible(v)}
@@ -51,7 +66,7 @@ class Ctx:
         try:
             yield
         finally:
-            del self.path[len(self.path) - len(segments):]
+            del self.path[len(self.path) - len(segments) :]
 
     def where(self, *segments: str) -> str:
         return "#/" + "/".join([*self.path, *segments])
@@ -66,10 +81,17 @@ class Ctx:
         """Compare nested schemas here, adding what differs to this context."""
         self.run.comparer(self, original, update)
 
+    def compatible_with(self, original: Node | None, update: Node | None) -> bool:
+        """Whether :meth:`compare` would add only compatible changes, without adding them.
+
+        A trial match (which union branch fits, does a catch-all cover a property)
+        needs only this verdict, so it costs a lookup rather than a copy of changes.
+        """
+        return self.run.judge(self.run, original, update)
+
     @property
     def compatible(self) -> bool:
         return all_compatible(self.changes)
-
 
 
 def canonical(value: Any) -> str:

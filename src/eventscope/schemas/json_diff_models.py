@@ -31,19 +31,27 @@ def compare_models(ctx: Ctx, original: Node, update: Node) -> None:
         _compare_properties(ctx, original, update)
         _compare_dependencies(ctx, original, update)
         _compare_extra(ctx, "additionalProperties", "ADDITIONAL_PROPERTIES", original, update)
-        _compare_unevaluated(ctx, "unevaluatedProperties", "UNEVALUATED_PROPERTIES",
-                             original.unevaluated, update.unevaluated)
-        compare_bound(ctx, "maxProperties", "MAX_PROPERTIES", original.max_properties,
-                      update.max_properties)
-        compare_bound(ctx, "minProperties", "MIN_PROPERTIES", original.min_properties,
-                      update.min_properties)
+        _compare_unevaluated(
+            ctx,
+            "unevaluatedProperties",
+            "UNEVALUATED_PROPERTIES",
+            original.unevaluated,
+            update.unevaluated,
+        )
+        compare_bound(
+            ctx, "maxProperties", "MAX_PROPERTIES", original.max_properties, update.max_properties
+        )
+        compare_bound(
+            ctx, "minProperties", "MIN_PROPERTIES", original.min_properties, update.min_properties
+        )
     elif isinstance(original, ArrayNode) and isinstance(update, ArrayNode):
         with ctx.at("items"):
             ctx.compare(original.all_items, update.all_items)
         _compare_tuple_items(ctx, original, update)
         _compare_extra(ctx, "additionalItems", "ADDITIONAL_ITEMS", original, update)
-        _compare_unevaluated(ctx, "unevaluatedItems", "UNEVALUATED_ITEMS",
-                             original.unevaluated, update.unevaluated)
+        _compare_unevaluated(
+            ctx, "unevaluatedItems", "UNEVALUATED_ITEMS", original.unevaluated, update.unevaluated
+        )
         _compare_array_limits(ctx, original, update)
 
 
@@ -69,8 +77,7 @@ def partial_schema(model: ObjectNode | ArrayNode, name: str | None = None) -> No
     if model.additional_schema is not None:
         return model.additional_schema
     uneval = model.unevaluated
-    if model.additional_allowed and not _is_catch_all(uneval) and not isinstance(
-            uneval, FalseNode):
+    if model.additional_allowed and not _is_catch_all(uneval) and not isinstance(uneval, FalseNode):
         return uneval
     return None
 
@@ -90,14 +97,19 @@ def _compare_required(ctx: Ctx, original: ObjectNode, update: ObjectNode) -> Non
         if was and not now:
             ctx.add("REQUIRED_ATTRIBUTE_REMOVED", "required", name)
         elif now and not was:
-            ctx.add("REQUIRED_ATTRIBUTE_WITH_DEFAULT_ADDED"
-                    if update.properties[name].has_default else "REQUIRED_ATTRIBUTE_ADDED",
-                    "required", name)
+            ctx.add(
+                "REQUIRED_ATTRIBUTE_WITH_DEFAULT_ADDED"
+                if update.properties[name].has_default
+                else "REQUIRED_ATTRIBUTE_ADDED",
+                "required",
+                name,
+            )
 
 
 def _compare_properties(ctx: Ctx, original: ObjectNode, update: ObjectNode) -> None:
-    names = list(original.properties) + [n for n in update.properties
-                                         if n not in original.properties]
+    names = list(original.properties) + [
+        n for n in update.properties if n not in original.properties
+    ]
     for name in names:
         with ctx.at("properties", name):
             old, new = original.properties.get(name), update.properties.get(name)
@@ -122,8 +134,9 @@ def _property_removed(ctx: Ctx, update: ObjectNode, name: str, old: Node | None)
         ctx.add("PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL")
 
 
-def _property_added(ctx: Ctx, original: ObjectNode, update: ObjectNode, name: str,
-                    new: Node) -> None:
+def _property_added(
+    ctx: Ctx, original: ObjectNode, update: ObjectNode, name: str, new: Node
+) -> None:
     required = name in update.required
     if is_open(original):
         if isinstance(new, EmptyNode):
@@ -178,8 +191,13 @@ def _compare_dependencies(ctx: Ctx, original: ObjectNode, update: ObjectNode) ->
                 ctx.compare(old_schema, new_schema)
 
 
-def _compare_extra(ctx: Ctx, keyword: str, name: str, original: ObjectNode | ArrayNode,
-                   update: ObjectNode | ArrayNode) -> None:
+def _compare_extra(
+    ctx: Ctx,
+    keyword: str,
+    name: str,
+    original: ObjectNode | ArrayNode,
+    update: ObjectNode | ArrayNode,
+) -> None:
     """``additionalProperties`` / ``additionalItems``: allowed, forbidden or a schema."""
     with ctx.at(keyword):
         if original.additional_allowed != update.additional_allowed:
@@ -192,8 +210,9 @@ def _compare_extra(ctx: Ctx, keyword: str, name: str, original: ObjectNode | Arr
             ctx.compare(original.additional_schema, update.additional_schema)
 
 
-def _compare_unevaluated(ctx: Ctx, keyword: str, name: str, old: Node | None,
-                         new: Node | None) -> None:
+def _compare_unevaluated(
+    ctx: Ctx, keyword: str, name: str, old: Node | None, new: Node | None
+) -> None:
     """``unevaluatedProperties`` / ``unevaluatedItems`` (2019-09 and later)."""
     if old is None and new is None:
         return
@@ -240,8 +259,11 @@ def _item_removed(ctx: Ctx, update: ArrayNode, old: Node) -> None:
 
 def _item_added(ctx: Ctx, original: ArrayNode, new: Node) -> None:
     if is_open(original):
-        ctx.add("ITEM_WITH_EMPTY_SCHEMA_ADDED_TO_OPEN_CONTENT_MODEL"
-                if isinstance(new, EmptyNode) else "ITEM_ADDED_TO_OPEN_CONTENT_MODEL")
+        ctx.add(
+            "ITEM_WITH_EMPTY_SCHEMA_ADDED_TO_OPEN_CONTENT_MODEL"
+            if isinstance(new, EmptyNode)
+            else "ITEM_ADDED_TO_OPEN_CONTENT_MODEL"
+        )
         return
     catch_all = partial_schema(original)
     if catch_all is not None:
@@ -254,9 +276,8 @@ def _compare_array_limits(ctx: Ctx, original: ArrayNode, update: ArrayNode) -> N
     compare_bound(ctx, "maxItems", "MAX_ITEMS", original.max_items, update.max_items)
     compare_bound(ctx, "minItems", "MIN_ITEMS", original.min_items, update.min_items)
     if original.unique_items != update.unique_items:
-        ctx.add("UNIQUE_ITEMS_REMOVED" if original.unique_items else "UNIQUE_ITEMS_ADDED",
-                "uniqueItems")
-    compare_bound(ctx, "maxContains", "MAX_CONTAINS", original.max_contains,
-                  update.max_contains)
-    compare_bound(ctx, "minContains", "MIN_CONTAINS", original.min_contains,
-                  update.min_contains)
+        ctx.add(
+            "UNIQUE_ITEMS_REMOVED" if original.unique_items else "UNIQUE_ITEMS_ADDED", "uniqueItems"
+        )
+    compare_bound(ctx, "maxContains", "MAX_CONTAINS", original.max_contains, update.max_contains)
+    compare_bound(ctx, "minContains", "MIN_CONTAINS", original.min_contains, update.min_contains)

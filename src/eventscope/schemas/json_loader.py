@@ -111,7 +111,8 @@ class Loader(abc.ABC):
             except Unresolvable:
                 raise SchemaParseError(
                     f"cannot resolve $ref {ref.ref!r}: it is neither in this schema nor in "
-                    "the given references", location=json_path((*path, "$ref"))
+                    "the given references",
+                    location=json_path((*path, "$ref")),
                 ) from None
             ref.target = self.load(found.contents, found.resolver, (*path, "$ref"))
         return root
@@ -120,8 +121,9 @@ class Loader(abc.ABC):
         if isinstance(raw, bool):
             return TrueNode(source=raw) if raw else FalseNode(source=raw)
         if not isinstance(raw, dict):
-            raise SchemaParseError("a schema must be a JSON object or a boolean",
-                                   location=json_path(path))
+            raise SchemaParseError(
+                "a schema must be a JSON object or a boolean", location=json_path(path)
+            )
         cached = self._cache.get(id(raw))
         if cached is not None:
             return cached
@@ -155,8 +157,7 @@ class Loader(abc.ABC):
         self._pending.append((node, resolver, path))
         return node
 
-    def children(self, raw: dict[str, Any], key: str, resolver: Resolver,
-                 path: Path) -> list[Node]:
+    def children(self, raw: dict[str, Any], key: str, resolver: Resolver, path: Path) -> list[Node]:
         return [self.load(s, resolver, (*path, key, i)) for i, s in enumerate(raw[key])]
 
     def number_node(self, raw: dict[str, Any], source: dict[str, Any]) -> NumberNode:
@@ -171,16 +172,16 @@ class Loader(abc.ABC):
             source=source,
         )
 
-    def conditional(self, raw: dict[str, Any], resolver: Resolver,
-                    path: Path) -> ConditionalNode:
+    def conditional(self, raw: dict[str, Any], resolver: Resolver, path: Path) -> ConditionalNode:
         for key in ("if", "then", "else"):
             if key in raw:
                 self.load(raw[key], resolver, (*path, key))
         return ConditionalNode(source={k: raw[k] for k in ("if", "then", "else") if k in raw})
 
 
-def build_registry(draft: str, document: Any,
-                   references: Mapping[str, Any]) -> tuple[Registry, str]:
+def build_registry(
+    draft: str, document: Any, references: Mapping[str, Any]
+) -> tuple[Registry, str]:
     """A registry holding the bundled meta-schemas, the references and the document.
 
     References are registered under their own name and resolved against the document's

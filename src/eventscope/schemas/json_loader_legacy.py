@@ -41,8 +41,15 @@ if TYPE_CHECKING:
 
 _STRING_KEYWORDS = ("minLength", "maxLength", "pattern", "format")
 _ARRAY_KEYWORDS = ("items", "additionalItems", "minItems", "maxItems", "uniqueItems")
-_OBJECT_KEYWORDS = ("properties", "required", "minProperties", "maxProperties",
-                    "dependencies", "patternProperties", "additionalProperties")
+_OBJECT_KEYWORDS = (
+    "properties",
+    "required",
+    "minProperties",
+    "maxProperties",
+    "dependencies",
+    "patternProperties",
+    "additionalProperties",
+)
 
 
 class LegacyLoader(Loader):
@@ -59,21 +66,33 @@ class LegacyLoader(Loader):
             parts.append(EnumNode(values=list(raw["enum"]), source={"enum": raw["enum"]}))
         for key in COMBINATORS:
             if key in raw:
-                parts.append(CombinedNode(criterion=key, source={key: raw[key]},
-                                          subschemas=self.children(raw, key, resolver, path)))
+                parts.append(
+                    CombinedNode(
+                        criterion=key,
+                        source={key: raw[key]},
+                        subschemas=self.children(raw, key, resolver, path),
+                    )
+                )
         if "not" in raw:
-            parts.append(NotNode(inner=self.load(raw["not"], resolver, (*path, "not")),
-                                 source={"not": raw["not"]}))
+            parts.append(
+                NotNode(
+                    inner=self.load(raw["not"], resolver, (*path, "not")),
+                    source={"not": raw["not"]},
+                )
+            )
         if self.draft != "draft4" and "const" in raw:
             parts.append(ConstNode(value=raw["const"], source={"const": raw["const"]}))
         claimed: set[str] = set()
         if "type" in raw:
             types = raw["type"]
-            typed = [self._typed(t, raw, resolver, path, claimed)
-                     for t in (types if isinstance(types, list) else [types])]
+            typed = [
+                self._typed(t, raw, resolver, path, claimed)
+                for t in (types if isinstance(types, list) else [types])
+            ]
             if isinstance(types, list):
-                parts.append(CombinedNode(criterion="anyOf", subschemas=typed,
-                                          source={"type": types}))
+                parts.append(
+                    CombinedNode(criterion="anyOf", subschemas=typed, source={"type": types})
+                )
             else:
                 parts.extend(typed)
         unclaimed = set(raw) - claimed
@@ -97,16 +116,21 @@ class LegacyLoader(Loader):
             ("string", _STRING_KEYWORDS),
         ]
 
-    def _typed(self, type_name: Any, raw: dict[str, Any], resolver: Resolver,
-               path: Path, claimed: set[str]) -> Node:
+    def _typed(
+        self, type_name: Any, raw: dict[str, Any], resolver: Resolver, path: Path, claimed: set[str]
+    ) -> Node:
         if type_name in ("boolean", "null"):
-            return BooleanNode(source={"type": type_name}) if type_name == "boolean" \
+            return (
+                BooleanNode(source={"type": type_name})
+                if type_name == "boolean"
                 else NullNode(source={"type": type_name})
+            )
         kind = "number" if type_name == "integer" else type_name
         keywords = dict(self._kind_keywords()).get(kind)
         if keywords is None:
-            raise SchemaParseError(f"unknown type {type_name!r}",
-                                   location=json_path((*path, "type")))
+            raise SchemaParseError(
+                f"unknown type {type_name!r}", location=json_path((*path, "type"))
+            )
         claimed.update(keywords)
         node = self._kind(kind, raw, resolver, path)
         if isinstance(node, NumberNode):
@@ -114,25 +138,33 @@ class LegacyLoader(Loader):
         node.source = {"type": type_name, **node.source}
         return node
 
-    def _kind(self, kind: str, raw: dict[str, Any], resolver: Resolver,
-              path: Path) -> Node:
+    def _kind(self, kind: str, raw: dict[str, Any], resolver: Resolver, path: Path) -> Node:
         keywords = dict(self._kind_keywords())[kind]
         source = {k: raw[k] for k in keywords if k in raw}
         if kind == "string":
-            return StringNode(min_length=raw.get("minLength"), max_length=raw.get("maxLength"),
-                              pattern=raw.get("pattern"), source=source)
+            return StringNode(
+                min_length=raw.get("minLength"),
+                max_length=raw.get("maxLength"),
+                pattern=raw.get("pattern"),
+                source=source,
+            )
         if kind == "number":
             return self.number_node(raw, source)
         if kind == "array":
             return self._array(raw, resolver, path, source)
         return self._object(raw, resolver, path, source)
 
-    def _array(self, raw: dict[str, Any], resolver: Resolver, path: Path,
-               source: dict[str, Any]) -> ArrayNode:
-        node = ArrayNode(min_items=raw.get("minItems"), max_items=raw.get("maxItems"),
-                         unique_items=raw.get("uniqueItems") is True,
-                         min_contains=number(raw.get("minContains")),
-                         max_contains=number(raw.get("maxContains")), source=source)
+    def _array(
+        self, raw: dict[str, Any], resolver: Resolver, path: Path, source: dict[str, Any]
+    ) -> ArrayNode:
+        node = ArrayNode(
+            min_items=raw.get("minItems"),
+            max_items=raw.get("maxItems"),
+            unique_items=raw.get("uniqueItems") is True,
+            min_contains=number(raw.get("minContains")),
+            max_contains=number(raw.get("maxContains")),
+            source=source,
+        )
         items = raw.get("items")
         if isinstance(items, list):
             node.item_schemas = self.children(raw, "items", resolver, path)
@@ -145,12 +177,16 @@ class LegacyLoader(Loader):
             node.additional_schema = self.load(extra, resolver, (*path, "additionalItems"))
         return node
 
-    def _object(self, raw: dict[str, Any], resolver: Resolver, path: Path,
-                source: dict[str, Any]) -> ObjectNode:
+    def _object(
+        self, raw: dict[str, Any], resolver: Resolver, path: Path, source: dict[str, Any]
+    ) -> ObjectNode:
         id_keyword = "id" if self.draft == "draft4" else "$id"
-        node = ObjectNode(required=list(raw.get("required", [])),
-                          min_properties=raw.get("minProperties"),
-                          max_properties=raw.get("maxProperties"), source=source)
+        node = ObjectNode(
+            required=list(raw.get("required", [])),
+            min_properties=raw.get("minProperties"),
+            max_properties=raw.get("maxProperties"),
+            source=source,
+        )
         for name, sub in raw.get("properties", {}).items():
             if name != id_keyword or isinstance(sub, dict):
                 node.properties[name] = self.load(sub, resolver, (*path, "properties", name))
@@ -158,15 +194,16 @@ class LegacyLoader(Loader):
         if isinstance(extra, bool):
             node.additional_allowed = extra
         elif extra is not None:
-            node.additional_schema = self.load(extra, resolver,
-                                               (*path, "additionalProperties"))
+            node.additional_schema = self.load(extra, resolver, (*path, "additionalProperties"))
         for pattern, sub in raw.get("patternProperties", {}).items():
             node.pattern_properties.append(
-                (pattern, self.load(sub, resolver, (*path, "patternProperties", pattern))))
+                (pattern, self.load(sub, resolver, (*path, "patternProperties", pattern)))
+            )
         for name, dep in raw.get("dependencies", {}).items():
             if isinstance(dep, list):
                 node.property_dependencies[name] = set(dep)
             else:
-                node.schema_dependencies[name] = self.load(dep, resolver,
-                                                           (*path, "dependencies", name))
+                node.schema_dependencies[name] = self.load(
+                    dep, resolver, (*path, "dependencies", name)
+                )
         return node

@@ -15,6 +15,7 @@ needs to know when it meets the *same* pair of nodes again.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -33,9 +34,13 @@ class Node:
     connect_type: Any = None
     source: Any = None
 
-    @property
+    @functools.cached_property
     def key(self) -> str:
-        """A canonical text of the source JSON: equal keys mean duplicate subschemas."""
+        """A canonical text of the source JSON: equal keys mean duplicate subschemas.
+
+        Computed once: a loaded tree is not changed, and recursive unions ask for the
+        keys of the same subschemas many times.
+        """
         return json.dumps(self.source, sort_keys=True, default=str)
 
 
@@ -184,10 +189,16 @@ def merged(target: Node, other: Node) -> Node:
 
 _OPTIONAL_FIELDS: dict[type, tuple[str, ...]] = {
     ObjectNode: ("additional_schema", "min_properties", "max_properties", "unevaluated"),
-    ArrayNode: ("all_items", "additional_schema", "min_items", "max_items", "min_contains",
-                "max_contains", "unevaluated"),
-    NumberNode: ("minimum", "maximum", "exclusive_minimum", "exclusive_maximum",
-                 "multiple_of"),
+    ArrayNode: (
+        "all_items",
+        "additional_schema",
+        "min_items",
+        "max_items",
+        "min_contains",
+        "max_contains",
+        "unevaluated",
+    ),
+    NumberNode: ("minimum", "maximum", "exclusive_minimum", "exclusive_maximum", "multiple_of"),
     StringNode: ("min_length", "max_length", "pattern"),
 }
 

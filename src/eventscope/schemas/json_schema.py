@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache, lru_cache
 from typing import Any
 
 from jsonschema import (
@@ -28,8 +29,10 @@ from jsonschema import (
     Draft201909Validator,
     Draft202012Validator,
 )
-from jsonschema.exceptions import SchemaError
+from jsonschema.protocols import Validator
+from jsonschema.validators import validator_for
 
+from eventscope.schemas.caches import register
 from eventscope.schemas.compatibility import Incompatibility
 from eventscope.schemas.errors import SchemaParseError
 from eventscope.schemas.json_changes import describe
@@ -46,12 +49,21 @@ from eventscope.schemas.json_nodes import Node
 
 #: ``$schema`` values the registry recognises (with or without a trailing ``#``).
 DRAFT_URLS: dict[str, str] = {
-    **{f"{scheme}://json-schema.org/{path}": "draft4"
-       for scheme in ("http", "https") for path in ("draft-04/schema", "schema")},
-    **{f"{scheme}://json-schema.org/draft-0{n}/schema": f"draft{n}"
-       for scheme in ("http", "https") for n in (6, 7)},
-    **{f"{scheme}://json-schema.org/draft/{version}/schema": f"draft{version}"
-       for scheme in ("http", "https") for version in ("2019-09", "2020-12")},
+    **{
+        f"{scheme}://json-schema.org/{path}": "draft4"
+        for scheme in ("http", "https")
+        for path in ("draft-04/schema", "schema")
+    },
+    **{
+        f"{scheme}://json-schema.org/draft-0{n}/schema": f"draft{n}"
+        for scheme in ("http", "https")
+        for n in (6, 7)
+    },
+    **{
+        f"{scheme}://json-schema.org/draft/{version}/schema": f"draft{version}"
+        for scheme in ("http", "https")
+        for version in ("2019-09", "2020-12")
+    },
 }
 DEFAULT_DRAFT = "draft7"
 
@@ -88,22 +100,45 @@ def detect_draft(schema: Any) -> str:
     return DRAFT_URLS.get(url.removesuffix("#"), DEFAULT_DRAFT)
 
 
-def parse(schema: str | Mapping[str, Any] | bool,
-          *, references: Mapping[str, str] | None = None) -> JsonSchema:
+def parse(
+    schema: str | Mapping[str, Any] | bool, *, references: Mapping[str, str] | None = None
+) -> JsonSchema:
     """Parse and validate a JSON Schema given as text, a parsed object or a boolean.
 
     ``references`` maps the names other schemas ``$ref`` (``"address.json"``, a URL) to
     their JSON text.  Raises :class:`SchemaParseError` with ``line L, column C`` for bad
     JSON text and a JSON path (``$.properties.id.type``) for an invalid schema.
+
+    Results are cached by the schema's JSON text and the references (a history repeats
+    its schemas, and validating one against its meta-schema costs a millisecond), so
+    one :class:`JsonSchema` may be returned to several callers: it is read, never
+    changed.  A parsed object is cached by its JSON serialisation and read from that.
     """
+    refs = tuple(sorted((references or {}).items()))
+    if isinstance(schema, str):
+        return _parse_cached(schema, refs)
+    try:
+        text = json.dumps(schema, allow_nan=False)
+    except (TypeError, ValueError):  # not plain JSON: parse it as it is, uncached
+        return _parse_uncached(schema, references)
+    return _parse_cached(text, refs)
+
+
+@lru_cache(maxsize=256)
+def _parse_cached(text: str, references: tuple[tuple[str, str], ...]) -> JsonSchema:
+    return _parse_uncached(text, dict(references))
+
+
+register(_parse_cached.cache_clear)
+
+
+def _parse_uncached(schema: Any, references: Mapping[str, str] | None) -> JsonSchema:
     raw = _decode(schema)
     if not isinstance(raw, dict | bool):
-        raise SchemaParseError("a JSON Schema must be a JSON object or a boolean",
-                               location="$")
+        raise SchemaParseError("a JSON Schema must be a JSON object or a boolean", location="$")
     draft = detect_draft(raw)
     _check_against_metaschema(raw, draft)
-    documents = {name: _reference(name, text, draft) for name, text in
-                 (references or {}).items()}
+    documents = {name: _reference(name, text, draft) for name, text in (references or {}).items()}
     document = with_defs_bridge(raw)
     registry, base_uri = build_registry(draft, document, documents)
     loader = LegacyLoader if draft in LEGACY_DRAFTS else ModernLoader
@@ -133,28 +168,43 @@ def _decode(schema: Any) -> Any:
     try:
         return json.loads(schema, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
-        raise SchemaParseError(f"invalid JSON: {exc.msg}",
-                               location=f"line {exc.lineno}, column {exc.colno}") from None
+        raise SchemaParseError(
+            f"invalid JSON: {exc.msg}", location=f"line {exc.lineno}, column {exc.colno}"
+        ) from None
     except ValueError as exc:
         raise SchemaParseError(f"invalid JSON: {exc}") from None
 
 
 def _check_against_metaschema(raw: Any, draft: str) -> None:
-    try:
-        _VALIDATORS[draft].check_schema(raw)
-    except SchemaError as exc:
+    """What ``Validator.check_schema`` does, with one meta-schema validator per draft.
+
+    The first error is reported, as ``check_schema`` reports it.
+    """
+    error = next(_metaschema_validator(draft).iter_errors(raw), None)
+    if error is not None:
         raise SchemaParseError(
-            f"not a valid {draft} schema: {exc.message}",
-            location=json_path(tuple(exc.absolute_path)),
-        ) from None
+            f"not a valid {draft} schema: {error.message}",
+            location=json_path(tuple(error.absolute_path)),
+        )
+
+
+@cache
+def _metaschema_validator(draft: str) -> Validator:
+    """The validator ``check_schema`` would build for ``draft``'s meta-schema, built once."""
+    meta_schema = _VALIDATORS[draft].META_SCHEMA
+    checker_class = validator_for(meta_schema, default=_VALIDATORS[draft])
+    return checker_class(meta_schema, format_checker=checker_class.FORMAT_CHECKER)
 
 
 def _reference(name: str, text: Any, draft: str) -> Any:
     try:
         document = _decode(text)
-        _check_against_metaschema(document, detect_draft(document)
-                                  if isinstance(document, dict) and "$schema" in document
-                                  else draft)
+        _check_against_metaschema(
+            document,
+            detect_draft(document)
+            if isinstance(document, dict) and "$schema" in document
+            else draft,
+        )
     except SchemaParseError as exc:
         raise exc.within(f"references[{name!r}]") from None
     return document

@@ -4,8 +4,16 @@ Why protoc and not a hand-written parser: protoc is the reference grammar, it re
 every type name to its fully-qualified form (so the diff never has to guess scoping
 rules), and it rejects exactly the schemas the registry would reject.  protoc only reads
 files, so each compile writes the schema and its references into a private temporary
-directory.  protoc reports problems on the process's stderr file descriptor; that is
-captured (never shown) and turned into :class:`SchemaParseError` with a line and column.
+directory.
+
+protoc is driven through grpcio-tools' in-process entry point for ``.proto`` imports
+(``get_protos``), not its command line: that entry point hands back every problem as a
+structured error (file, line, column, message) instead of printing it, so nothing is
+written to the terminal and the process's file descriptors are never touched — other
+threads keep their output.  It answers with generated Python modules, each embedding
+its file's serialised ``FileDescriptorProto`` (the ``AddSerializedFile(b'...')`` call
+protoc has generated since protobuf 3.20); the descriptors are read from there, as
+literals, without running the generated code.
 
 A compatibility run checks many versions of the same few schemas, so compiled results are
 cached by the text of the schema and its references.
@@ -13,35 +21,40 @@ cached by the text of the schema and its references.
 
 from __future__ import annotations
 
-import contextlib
+import ast
 import hashlib
-import os
 import re
-import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path, PurePosixPath
 
 from google.protobuf import descriptor_pb2
-from grpc_tools import protoc
+from grpc_tools import _protoc_compiler
 
+from eventscope.schemas.caches import register
 from eventscope.schemas.errors import SchemaParseError
 
 #: The file name the schema under test is compiled as; chosen to never be importable.
 MAIN_FILE = "eventscope-schema.proto"
 
-#: protoc diagnostics look like ``file.proto:12:5: message`` (1-based line and column).
-_DIAGNOSTIC = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<column>\d+): (?P<message>.*)$")
+#: What a file holds before its first statement: whitespace and comments.
+_LEADING_TRIVIA = re.compile(r"(?:\s+|//[^\n]*|/\*.*?\*/)*", re.DOTALL)
+_DECLARES_SYNTAX = re.compile(r"(?:syntax|edition)\b")
 
-#: Lines from protoc's internal logger (``W0000 00:00:... parser.cc:659] ...``) are
-#: warnings, such as the one about a file that declares no syntax.
-_LOG_LINE = re.compile(r"^[IWEF]\d{4} ")
+#: Written before a file that declares no syntax, on its first line: protoc's own
+#: default, stated, so protoc does not log a warning about it on the process's stderr.
+_DEFAULT_SYNTAX = 'syntax = "proto2"; '
 
-#: protoc writes to the process-wide stderr descriptor, so compiles take turns.
+#: The serialised descriptor in generated code: ``AddSerializedFile(b'\n\x0bmain.proto...')``.
+_SERIALIZED_FILE = re.compile(
+    r"""AddSerializedFile\(\s*(?P<literal>b'(?:[^'\\\n]|\\.)*'|b"(?:[^"\\\n]|\\.)*")\s*\)"""
+)
+
+#: protoc's compiler state is not documented as thread-safe: compiles take turns.
 _PROTOC_LOCK = threading.Lock()
 
 
@@ -70,35 +83,62 @@ def compile_schema(text: str, references: Mapping[str, str] | None = None) -> Co
 def _compile_cached(text: str, references: tuple[tuple[str, str], ...]) -> CompiledSchema:
     for name, _ in references:
         _check_reference_name(name)
+    shifts: dict[str, int] = {}  # file → columns added to its first line
     with tempfile.TemporaryDirectory(prefix="eventscope-proto-") as tmp:
-        root = Path(tmp)
-        main_root, refs_root = _roots(root)
+        main_root, refs_root = _roots(Path(tmp))
         main_root.mkdir()
         refs_root.mkdir()
-        (main_root / MAIN_FILE).write_text(text, encoding="utf-8")
-        for name, ref_text in references:
-            path = refs_root / name
+        for directory, name, source in (
+            (main_root, MAIN_FILE, text),
+            *((refs_root, name, ref_text) for name, ref_text in references),
+        ):
+            path = directory / name
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(ref_text, encoding="utf-8")
-        out = root / "descriptors.pb"
-        args = [
-            "protoc",
-            f"--proto_path={main_root}",
-            f"--proto_path={refs_root}",
-            f"--proto_path={_well_known_types_dir()}",
-            "--include_imports",
-            f"--descriptor_set_out={out}",
-            str(main_root / MAIN_FILE),
-        ]
-        status, diagnostics = _run_protoc(args)
-        if status != 0 or not out.exists():
-            raise _parse_error(diagnostics, root)
-        files = descriptor_pb2.FileDescriptorSet.FromString(out.read_bytes()).file
+            stated, shifts[name] = _with_syntax(source)
+            path.write_text(stated, encoding="utf-8")
+        include = [str(d).encode() for d in (main_root, refs_root)]
+        include.append(_well_known_types_dir().encode())
+        try:
+            with _PROTOC_LOCK:
+                generated = _protoc_compiler.get_protos(MAIN_FILE.encode(), include)
+        except _protoc_compiler.ProtocErrors as exc:
+            raise _parse_error(exc.errors(), shifts) from None
+    files = [_descriptor(code) for _, code in generated]
     by_name = {f.name: f for f in files}
     main = by_name.pop(MAIN_FILE)
     imports = tuple(by_name.values())
     origins = {f.name: _fingerprint(f) for f in imports}
     return CompiledSchema(text=text, main=main, imports=imports, origins=origins)
+
+
+register(_compile_cached.cache_clear)
+
+
+def _with_syntax(text: str) -> tuple[str, int]:
+    """``text`` with protoc's default syntax stated if it states none, and the shift.
+
+    The statement goes on the first line, so line numbers stay right and only columns
+    on line 1 move (by the returned amount).
+    """
+    trivia = _LEADING_TRIVIA.match(text)  # always matches, possibly nothing
+    if _DECLARES_SYNTAX.match(text, trivia.end() if trivia else 0):
+        return text, 0
+    return _DEFAULT_SYNTAX + text, len(_DEFAULT_SYNTAX)
+
+
+def _descriptor(code: bytes) -> descriptor_pb2.FileDescriptorProto:
+    """The ``FileDescriptorProto`` a generated ``_pb2`` module registers, read as a literal.
+
+    Only the bytes literal is evaluated (``ast.literal_eval``): parsing whole generated
+    modules would cost more than compiling them.
+    """
+    found = _SERIALIZED_FILE.search(code.decode("utf-8"))
+    if found is None:
+        raise RuntimeError(
+            "grpcio-tools generated code without AddSerializedFile(b'...'): this version "
+            "of grpcio-tools is not supported"
+        )
+    return descriptor_pb2.FileDescriptorProto.FromString(ast.literal_eval(found["literal"]))
 
 
 def _check_reference_name(name: str) -> None:
@@ -114,76 +154,37 @@ def _well_known_types_dir() -> str:
     return str(resources.files("grpc_tools") / "_proto")
 
 
-def _run_protoc(args: list[str]) -> tuple[int, str]:
-    with _PROTOC_LOCK, _captured_output() as captured:
-        status = protoc.main(args)
-    return status, captured()
+def _parse_error(errors: list, shifts: Mapping[str, int]) -> SchemaParseError:
+    """The most useful protoc error, placed where the user must fix it.
 
-
-@contextlib.contextmanager
-def _captured_output() -> Iterator[Callable[[], str]]:
-    """Point file descriptors 1 and 2 at a temp file while protoc runs; yield its reader.
-
-    protoc is C++ writing straight to the descriptors, so ``sys.stderr`` redirection
-    would not see it.
+    An error inside a referenced file is reported in that file, as ``reference 'NAME'``
+    with its line and column.  A missing import makes protoc report the missing file
+    (without a line) and then a follow-on error at the ``import`` line: the import
+    line is where the schema names it.  protoc counts lines and columns from 0.
     """
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(AttributeError, ValueError, OSError):
-            stream.flush()
-    text: list[str] = []
-    with tempfile.TemporaryFile(mode="w+b") as sink:
-        saved = [os.dup(1), os.dup(2)]
-        try:
-            os.dup2(sink.fileno(), 1)
-            os.dup2(sink.fileno(), 2)
-            yield lambda: "".join(text)
-        finally:
-            os.dup2(saved[0], 1)
-            os.dup2(saved[1], 2)
-            for fd in saved:
-                os.close(fd)
-            sink.seek(0)
-            text.append(sink.read().decode("utf-8", errors="replace"))
-
-
-def _parse_error(diagnostics: str, root: Path) -> SchemaParseError:
-    """The most useful protoc error, placed in the schema's own text.
-
-    A broken or missing import makes protoc report the cause in the imported file and
-    then a follow-on error at the ``import`` line; the cause is what the user must fix,
-    the import line is where the schema names it.
-    """
-    prefixes = sorted((f"{d}/" for d in (*_roots(root), _well_known_types_dir())), key=len)
-    found: list[tuple[str, str | None, str | None, str]] = []
-    for raw in diagnostics.splitlines():
-        line = raw.strip()
-        if not line or ": warning:" in line or _LOG_LINE.match(line):
-            continue
-        match = _DIAGNOSTIC.match(line)
-        if match:
-            file, row, column, message = (
-                match["file"],
-                match["line"],
-                match["column"],
-                match["message"],
-            )
-        else:
-            file, _, message = line.partition(": ")
-            if not file.endswith(".proto"):
-                continue
-            row = column = None
-        for prefix in reversed(prefixes):
-            file = file.removeprefix(prefix)
+    found: list[tuple[str, int | None, int | None, str]] = []
+    for error in errors:
+        file = error.filename.decode(errors="replace")
+        message = error.message.decode(errors="replace")
+        row = error.line + 1 if error.line >= 0 else None
+        column = error.column + 1 if row is not None else None
+        if row == 1 and column is not None:
+            column = max(1, column - shifts.get(file, 0))
         found.append((file, row, column, message))
-    in_main = [f for f in found if f[0] == MAIN_FILE and f[1] is not None]
-    in_imports = [f for f in found if f[0] != MAIN_FILE]
     if not found:
         return SchemaParseError("protoc could not compile the schema")
-    if in_imports:
-        file, row, column, message = in_imports[0]
-        where = f" (line {row}, column {column})" if row else ""
-        reason = f"imported file {file!r}{where}: {message}"
+    in_main = [f for f in found if f[0] == MAIN_FILE and f[1] is not None]
+    in_reference = [f for f in found if f[0] != MAIN_FILE and f[1] is not None]
+    if in_reference:
+        file, row, column, message = in_reference[0]
+        return SchemaParseError(
+            message, location=f"line {row}, column {column}", source=f"reference {file!r}"
+        )
+    unreadable = [f for f in found if f[0] != MAIN_FILE]
+    if unreadable:
+        file, _, _, message = unreadable[0]
         import_line = next((f for f in in_main if file in f[3]), None)
+        reason = f"imported file {file!r}: {message}"
         if import_line is None:
             return SchemaParseError(reason)
         return SchemaParseError(reason, location=f"line {import_line[1]}, column {import_line[2]}")

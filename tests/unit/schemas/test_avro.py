@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from fastavro.schema import parse_schema as fastavro_parse
 
-from eventscope.schemas import Mode, SchemaParseError, avro, check_compatibility
+from eventscope.schemas import Mode, SchemaParseError, avro, check_compatibility, clear_caches
 from eventscope.schemas.avro_model import NO_DEFAULT
 
 CONFORMANCE = Path(__file__).parents[2] / "conformance" / "avro"
@@ -462,6 +462,66 @@ def test_parsed_schemas_are_used_as_they_are() -> None:
     parsed = avro.parse(V1)
     assert avro.is_parsed(parsed) and not avro.is_parsed(V1)
     assert check_compatibility(parsed, [parsed], format="avro").is_compatible
+
+
+# -- what makes long histories fast must not change a verdict ------------------------
+
+
+def test_a_problem_in_a_repeated_optional_type_is_reported_at_every_field() -> None:
+    """``["null", "string"]`` is one shared node per parse; each field still counts."""
+    old = record("Order", field("a", ["null", "string"]), field("b", ["null", "string"]))
+    new = record(
+        "Order",
+        field("a", ["null", "int"], default=None),
+        field("b", ["null", "int"], default=None),
+    )
+    assert problems(new, old) == [
+        ("MISSING_UNION_BRANCH", "/fields/0/type/1"),
+        ("MISSING_UNION_BRANCH", "/fields/1/type/1"),
+    ]
+
+
+def test_remembered_verdicts_never_hide_a_change_inside_a_type_of_the_same_name() -> None:
+    money = record("Money", field("units", "long"))
+    cheaper = record("Money", field("units", "int"))
+    order = lambda m: record("Order", field("total", m), field("tax", "Money"))  # noqa: E731
+    assert reads(order(money), order(money))  # Money/Money remembered as compatible
+    # Avro's memo (keyed by the pair of named types) repeats the problem for the second
+    # use of Money at the first use's location, and so does eventscope.
+    assert problems(order(cheaper), order(money)) == [
+        ("TYPE_MISMATCH", "/fields/0/type/fields/0/type"),
+        ("TYPE_MISMATCH", "/fields/0/type/fields/0/type"),
+    ]
+
+
+def test_remembered_verdicts_survive_a_long_history_and_clearing() -> None:
+    versions = [record("Order", field("id", "string"))]
+    for k in range(30):
+        versions.append(
+            record("Order", *versions[-1]["fields"], field(f"f{k}", ["null", "long"], default=None))
+        )
+    assert check_compatibility(versions[-1], versions[:-1], format="avro", mode="FULL_TRANSITIVE")
+    clear_caches()
+    breaking = record(
+        "Order", *versions[-1]["fields"][:-1], field("f29", ["null", "int"], default=None)
+    )
+    result = check_compatibility(breaking, versions, format="avro", mode="BACKWARD_TRANSITIVE")
+    assert {(i.type, i.version) for i in result.incompatibilities} == {
+        ("MISSING_UNION_BRANCH", len(versions))
+    }
+
+
+def test_parsed_schemas_are_cached_by_their_json() -> None:
+    text = json.dumps(V2)
+    cached = avro.parse(text)
+    assert avro.parse(text) is cached
+    schema = record("Order", field("id", "string"))
+    first = avro.parse(schema)
+    schema["fields"][0]["type"] = "long"  # the caller's object changes after parsing
+    assert avro.parse(schema).root.fields[0].type.kind == "long"
+    assert first.root.fields[0].type.kind == "string"
+    clear_caches()
+    assert avro.parse(text) is not cached
 
 
 def test_to_json_keeps_what_resolution_and_serialisation_need() -> None:

@@ -222,6 +222,17 @@ def test_error_inside_a_reference_names_the_reference_file(tmp_path: Path, run) 
     assert err.startswith(f"eventscope schema: {money}: line 1, column ")
 
 
+def test_error_inside_a_proto_reference_names_the_reference_file(tmp_path: Path, run) -> None:
+    money = write(
+        tmp_path / "money.proto", 'syntax = "proto3";\nmessage Money { int64 units = 1 }\n'
+    )
+    schema = 'syntax = "proto3";\nimport "common/money.proto";\nmessage A { Money m = 1; }\n'
+    v1 = write(tmp_path / "v1.proto", schema)
+    code, _, err = run("check", v1, "--against", v1, "--reference", f"common/money.proto={money}")
+    assert code == 2
+    assert err.startswith(f"eventscope schema: {money}: line 2, column 33: Expected")
+
+
 @pytest.mark.parametrize(
     "flags",
     [

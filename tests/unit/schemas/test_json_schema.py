@@ -7,13 +7,15 @@ parsing, drafts, ``$ref`` and references, which the vectors barely touch.
 
 from __future__ import annotations
 
+import inspect
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from eventscope.schemas import SchemaParseError, check_compatibility
+from eventscope.schemas import SchemaParseError, check_compatibility, clear_caches
 from eventscope.schemas.json_diff import differences
 from eventscope.schemas.json_schema import detect_draft, parse
 
@@ -32,8 +34,13 @@ def compatible(candidate: Any, previous: Any, **kwargs: Any) -> bool:
     return not types(candidate, previous, **kwargs)
 
 
-def obj(properties: dict[str, Any], *, required: list[str] | None = None,
-        additional: Any = None, **extra: Any) -> dict[str, Any]:
+def obj(
+    properties: dict[str, Any],
+    *,
+    required: list[str] | None = None,
+    additional: Any = None,
+    **extra: Any,
+) -> dict[str, Any]:
     schema: dict[str, Any] = {"type": "object", "properties": properties, **extra}
     if required is not None:
         schema["required"] = required
@@ -152,8 +159,9 @@ def test_modes_compose_the_backward_check() -> None:
     history = [{"type": "integer", "maximum": 5}, {"type": "integer", "maximum": 10}]
     latest = check_compatibility({"type": "integer", "maximum": 8}, history, format="json")
     assert [i.type for i in latest.incompatibilities] == ["MAXIMUM_DECREASED"]
-    transitive = check_compatibility({"type": "integer", "maximum": 8}, history,
-                                     format="json", mode="BACKWARD_TRANSITIVE")
+    transitive = check_compatibility(
+        {"type": "integer", "maximum": 8}, history, format="json", mode="BACKWARD_TRANSITIVE"
+    )
     assert [i.version for i in transitive.incompatibilities] == [2]
 
 
@@ -172,12 +180,13 @@ def test_type_changes() -> None:
 def test_type_array_is_a_union() -> None:
     assert compatible({"type": ["string", "null"]}, STR)
     assert types(STR, {"type": ["string", "null"]}) == {"TYPE_CHANGED"}
-    assert compatible({"type": ["string", "null"], "maxLength": 9},
-                      {"type": ["string", "null"], "maxLength": 3})
+    assert compatible(
+        {"type": ["string", "null"], "maxLength": 9}, {"type": ["string", "null"], "maxLength": 3}
+    )
     # A branch that only matches incompatibly is no match at all.
-    assert types({"type": ["string", "null"], "maxLength": 3},
-                 {"type": ["string", "null"], "maxLength": 9}) == {
-        "COMBINED_TYPE_SUBSCHEMAS_CHANGED"}
+    assert types(
+        {"type": ["string", "null"], "maxLength": 3}, {"type": ["string", "null"], "maxLength": 9}
+    ) == {"COMBINED_TYPE_SUBSCHEMAS_CHANGED"}
 
 
 def test_connect_bytes_may_move_between_string_and_number() -> None:
@@ -266,9 +275,11 @@ def test_open_content_model_rules() -> None:
     old = obj({"a": STR})
     assert compatible(obj({}), old)  # removing from an open model
     assert types(obj({"a": STR, "b": NUM}), old) == {
-        "OPTIONAL_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL"}
+        "OPTIONAL_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL"
+    }
     assert types(obj({"a": STR, "b": NUM}, required=["b"]), old) == {
-        "REQUIRED_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL"}
+        "REQUIRED_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL"
+    }
     assert compatible(obj({"a": STR, "b": {}}), old)  # an empty schema accepts old values
 
 
@@ -276,9 +287,12 @@ def test_closed_content_model_rules() -> None:
     old = obj({"a": STR}, additional=False)
     assert compatible(obj({"a": STR, "b": NUM}, additional=False), old)
     assert types(obj({"a": STR, "b": NUM}, required=["b"], additional=False), old) == {
-        "REQUIRED_PROPERTY_ADDED_TO_UNOPEN_CONTENT_MODEL"}
-    assert compatible(obj({"a": STR, "b": {"type": "number", "default": 0}},
-                          required=["b"], additional=False), old)
+        "REQUIRED_PROPERTY_ADDED_TO_UNOPEN_CONTENT_MODEL"
+    }
+    assert compatible(
+        obj({"a": STR, "b": {"type": "number", "default": 0}}, required=["b"], additional=False),
+        old,
+    )
     assert types(obj({}, additional=False), old) == {"PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL"}
     assert compatible(obj({}, additional=False), obj({"a": False}, additional=False))
 
@@ -287,20 +301,25 @@ def test_partially_open_content_model_rules() -> None:
     old = obj({"a": STR}, additional=STR)
     assert compatible(obj({"a": STR, "b": STR}, additional=STR), old)
     assert types(obj({"a": STR, "b": NUM}, additional=STR), old) == {
-        "TYPE_CHANGED", "PROPERTY_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL"}
+        "TYPE_CHANGED",
+        "PROPERTY_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL",
+    }
     closed = obj({"a": STR, "b": INT}, additional=False)
     assert compatible(obj({"a": STR}, additional=NUM), closed)
     assert types(obj({"a": STR}, additional=STR), closed) == {
-        "TYPE_CHANGED", "PROPERTY_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL"}
+        "TYPE_CHANGED",
+        "PROPERTY_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL",
+    }
 
 
 def test_pattern_properties_cover_matching_names() -> None:
     old = obj({}, additional=False, patternProperties={"^n_": INT})
     assert compatible(obj({"n_1": NUM}, additional=False, patternProperties={"^n_": INT}), old)
     # Old data may hold 1.5 under "n_1" only if the pattern allowed numbers.
-    assert types(obj({"n_1": INT}, additional=False, patternProperties={"^n_": NUM}),
-                 obj({}, additional=False, patternProperties={"^n_": NUM})) == {
-        "TYPE_NARROWED", "PROPERTY_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL"}
+    assert types(
+        obj({"n_1": INT}, additional=False, patternProperties={"^n_": NUM}),
+        obj({}, additional=False, patternProperties={"^n_": NUM}),
+    ) == {"TYPE_NARROWED", "PROPERTY_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL"}
 
 
 def test_additional_properties_changes() -> None:
@@ -315,9 +334,11 @@ def test_required_changes() -> None:
     old = obj({"a": STR, "b": STR}, required=["a"])
     assert compatible(obj({"a": STR, "b": STR}), old)
     assert types(obj({"a": STR, "b": STR}, required=["a", "b"]), old) == {
-        "REQUIRED_ATTRIBUTE_ADDED"}
-    assert compatible(obj({"a": STR, "b": {"type": "string", "default": ""}},
-                          required=["a", "b"]), old)
+        "REQUIRED_ATTRIBUTE_ADDED"
+    }
+    assert compatible(
+        obj({"a": STR, "b": {"type": "string", "default": ""}}, required=["a", "b"]), old
+    )
 
 
 def test_property_counts() -> None:
@@ -329,8 +350,7 @@ def test_property_counts() -> None:
 def test_dependencies() -> None:
     old = obj({}, dependencies={"a": ["b", "c"]})
     assert compatible(obj({}, dependencies={"a": ["b"]}), old)
-    assert types(obj({}, dependencies={"a": ["b", "c", "d"]}), old) == {
-        "DEPENDENCY_ARRAY_EXTENDED"}
+    assert types(obj({}, dependencies={"a": ["b", "c", "d"]}), old) == {"DEPENDENCY_ARRAY_EXTENDED"}
     assert types(obj({}, dependencies={"a": ["d"]}), old) == {"DEPENDENCY_ARRAY_CHANGED"}
     assert types(obj({}, dependencies={"x": STR}), obj({})) == {"DEPENDENCY_SCHEMA_ADDED"}
     assert compatible(obj({}), obj({}, dependencies={"x": STR}))
@@ -342,20 +362,20 @@ def test_2020_dependent_required_and_schemas() -> None:
 
     assert types(schema(dependentRequired={"a": ["b"]}), schema()) == {"DEPENDENCY_ARRAY_ADDED"}
     assert types(schema(dependentSchemas={"a": NUM}), schema(dependentSchemas={"a": STR})) == {
-        "TYPE_CHANGED"}
+        "TYPE_CHANGED"
+    }
 
 
 def test_2020_unevaluated_properties_is_a_content_model() -> None:
     closed = {"$schema": D2020, "properties": {"a": STR}, "unevaluatedProperties": False}
-    added = {"$schema": D2020, "properties": {"a": STR, "b": NUM},
-             "unevaluatedProperties": False}
+    added = {"$schema": D2020, "properties": {"a": STR, "b": NUM}, "unevaluatedProperties": False}
     assert compatible(added, closed)
-    removed = {"$schema": D2020, "properties": {}, "required": [],
-               "unevaluatedProperties": False}
+    removed = {"$schema": D2020, "properties": {}, "required": [], "unevaluatedProperties": False}
     assert types(removed, closed) == {"PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL"}
     assert types({"$schema": D2020, "properties": {"a": STR}}, closed) == set()
     assert types(closed, {"$schema": D2020, "properties": {"a": STR}, "required": []}) == {
-        "UNEVALUATED_PROPERTIES_REMOVED"}
+        "UNEVALUATED_PROPERTIES_REMOVED"
+    }
 
 
 # -- arrays ---------------------------------------------------------------------------------
@@ -379,17 +399,24 @@ def test_tuple_items_content_models() -> None:
     closed = arr(items=[STR, NUM], additionalItems=False)
     assert compatible(arr(items=[STR, NUM, STR]), closed)
     assert types(arr(items=[STR], additionalItems=False), closed) == {
-        "ITEM_REMOVED_FROM_CLOSED_CONTENT_MODEL"}
+        "ITEM_REMOVED_FROM_CLOSED_CONTENT_MODEL"
+    }
     assert types(arr(items=[STR, NUM, STR]), arr(items=[STR, NUM])) == {
-        "ITEM_ADDED_TO_OPEN_CONTENT_MODEL"}
+        "ITEM_ADDED_TO_OPEN_CONTENT_MODEL"
+    }
     partial = arr(items=[STR], additionalItems=NUM)
     assert compatible(arr(items=[STR, NUM]), partial)
     assert types(arr(items=[STR, INT]), partial) == {
-        "TYPE_NARROWED", "ITEM_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL"}
+        "TYPE_NARROWED",
+        "ITEM_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL",
+    }
     assert types(arr(items=[STR, STR], additionalItems=NUM), partial) == {
-        "TYPE_CHANGED", "ITEM_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL"}
+        "TYPE_CHANGED",
+        "ITEM_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL",
+    }
     assert types(arr(items=[STR], additionalItems=False), arr(items=[STR])) == {
-        "ADDITIONAL_ITEMS_REMOVED"}
+        "ADDITIONAL_ITEMS_REMOVED"
+    }
 
 
 def test_2020_prefix_items_and_items() -> None:
@@ -399,12 +426,16 @@ def test_2020_prefix_items_and_items() -> None:
     closed = schema(prefixItems=[STR, NUM], items=False)
     assert compatible(schema(prefixItems=[STR], items=NUM), closed)
     assert types(schema(prefixItems=[STR], items=STR), closed) == {
-        "TYPE_CHANGED", "ITEM_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL"}
+        "TYPE_CHANGED",
+        "ITEM_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL",
+    }
     assert types(schema(prefixItems=[STR], items=STR), schema(prefixItems=[STR])) == {
-        "ADDITIONAL_ITEMS_NARROWED"}
+        "ADDITIONAL_ITEMS_NARROWED"
+    }
     assert types(schema(items=NUM), schema(items=STR)) == {"TYPE_CHANGED"}
     assert types(schema(contains=NUM, minContains=2), schema(contains=NUM)) == {
-        "MIN_CONTAINS_INCREASED"}
+        "MIN_CONTAINS_INCREASED"
+    }
 
 
 # -- unions, intersections, not --------------------------------------------------------------
@@ -420,8 +451,7 @@ def test_union_changes() -> None:
     old = {"oneOf": [STR, NUM]}
     assert compatible({"oneOf": [NUM, STR, {"type": "null"}]}, old)
     assert types({"oneOf": [STR]}, old) == {"SUM_TYPE_NARROWED"}
-    assert types({"oneOf": [STR, {"type": "boolean"}]}, old) == {
-        "COMBINED_TYPE_SUBSCHEMAS_CHANGED"}
+    assert types({"oneOf": [STR, {"type": "boolean"}]}, old) == {"COMBINED_TYPE_SUBSCHEMAS_CHANGED"}
     assert compatible({"anyOf": [STR, NUM]}, old)  # COMBINED_TYPE_EXTENDED
     assert types({"allOf": [STR, NUM]}, {"anyOf": [STR, NUM]}) == {"COMBINED_TYPE_CHANGED"}
     assert compatible({"oneOf": [STR, STR, NUM]}, old)  # duplicates collapse
@@ -431,7 +461,8 @@ def test_intersection_changes() -> None:
     old = {"allOf": [obj({"a": STR}), obj({"b": STR})]}
     assert compatible({"allOf": [obj({"a": STR})]}, old)
     assert types({"allOf": [obj({"a": STR}), obj({"b": STR}), obj({"c": STR})]}, old) == {
-        "PRODUCT_TYPE_EXTENDED"}
+        "PRODUCT_TYPE_EXTENDED"
+    }
     assert compatible(obj({"a": STR}), old)  # an allOf may become one of its parts
 
 
@@ -445,8 +476,11 @@ def test_not_is_compared_in_reverse() -> None:
 
 def test_local_refs_are_followed() -> None:
     def schema(t: str) -> dict[str, Any]:
-        return {"type": "array", "items": {"$ref": "#/definitions/x"},
-                "definitions": {"x": {"type": t}}}
+        return {
+            "type": "array",
+            "items": {"$ref": "#/definitions/x"},
+            "definitions": {"x": {"type": t}},
+        }
 
     assert types(schema("number"), schema("string")) == {"TYPE_CHANGED"}
     inlined = {"type": "string"}
@@ -460,8 +494,11 @@ def test_defs_bucket_bridge() -> None:
 
 def test_draft7_ignores_ref_siblings_but_2020_keeps_them() -> None:
     def schema(draft: str | None) -> dict[str, Any]:
-        body = {"$ref": "#/definitions/base", "maxLength": 3,
-                "definitions": {"base": {"type": "string"}}}
+        body = {
+            "$ref": "#/definitions/base",
+            "maxLength": 3,
+            "definitions": {"base": {"type": "string"}},
+        }
         return body if draft is None else {"$schema": draft, **body}
 
     assert compatible(schema(None), {"type": "string"})
@@ -469,13 +506,17 @@ def test_draft7_ignores_ref_siblings_but_2020_keeps_them() -> None:
 
 
 def test_external_references_resolve_by_name_and_against_id() -> None:
-    references = {"address.json": json.dumps({"type": "object", "properties": {"zip": STR},
-                                              "definitions": {"code": NUM}})}
+    references = {
+        "address.json": json.dumps(
+            {"type": "object", "properties": {"zip": STR}, "definitions": {"code": NUM}}
+        )
+    }
     old = obj({"home": {"$ref": "address.json"}})
     new = obj({"home": {"$ref": "address.json#/definitions/code"}})
     result = check_compatibility(new, [old], format="json", references=references)
     assert [(i.type, i.location) for i in result.incompatibilities] == [
-        ("TYPE_CHANGED", "#/properties/home")]
+        ("TYPE_CHANGED", "#/properties/home")
+    ]
     with_id = {"$id": "https://example.com/schemas/order.json", **old}
     assert compatible(with_id, old, references=references)
 
@@ -491,15 +532,81 @@ def test_reference_is_compared_by_content() -> None:
 
 def test_recursive_schemas_terminate_and_still_find_deep_changes() -> None:
     def tree(leaf: str) -> dict[str, Any]:
-        return {"definitions": {"node": {"type": "object", "properties": {
-            "value": {"type": leaf},
-            "children": {"type": "array", "items": {"$ref": "#/definitions/node"}},
-            "next": {"oneOf": [{"type": "null"}, {"$ref": "#/definitions/node"}]}}}},
-            "$ref": "#/definitions/node"}
+        return {
+            "definitions": {
+                "node": {
+                    "type": "object",
+                    "properties": {
+                        "value": {"type": leaf},
+                        "children": {"type": "array", "items": {"$ref": "#/definitions/node"}},
+                        "next": {"oneOf": [{"type": "null"}, {"$ref": "#/definitions/node"}]},
+                    },
+                }
+            },
+            "$ref": "#/definitions/node",
+        }
 
     assert compatible(tree("integer"), tree("integer"))
     assert compatible(tree("number"), tree("integer"))
     assert "TYPE_CHANGED" in types(tree("string"), tree("integer"))
+
+
+def _chain(length: int, leaf: str) -> dict[str, Any]:
+    """``length`` definitions, each holding the next through a union; the last the first."""
+    defs = {
+        f"n{i}": {
+            "type": "object",
+            "properties": {
+                "value": {"type": leaf if i == length - 1 else "string"},
+                "next": {
+                    "oneOf": [{"type": "null"}, {"$ref": f"#/definitions/n{(i + 1) % length}"}]
+                },
+            },
+        }
+        for i in range(length)
+    }
+    return {"definitions": defs, "$ref": "#/definitions/n0"}
+
+
+def test_deep_recursive_schemas_are_compared_without_deep_python_recursion(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A cycle through 300 definitions is compared with a few dozen frames to spare.
+
+    The comparison keeps its own stack, so it neither needs a higher recursion limit
+    nor touches the process-wide one (which would race with other threads).
+    """
+    old, same = parse(_chain(300, "integer")), parse(_chain(300, "integer"))
+    changed = parse(_chain(300, "string"))
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(len(inspect.stack(0)) + 60)
+    try:
+        with monkeypatch.context() as patched:
+            patched.setattr(sys, "setrecursionlimit", _forbidden)
+            unchanged = check_compatibility(same, [old], format="json")
+            broken = check_compatibility(changed, [old], format="json")
+    finally:
+        sys.setrecursionlimit(limit)
+    assert unchanged.is_compatible
+    assert not broken.is_compatible
+
+
+def _forbidden(limit: int) -> None:
+    raise AssertionError(f"the comparison changed the recursion limit to {limit}")
+
+
+def test_parsed_schemas_are_cached_by_their_json() -> None:
+    text = '{"type": "object", "properties": {"id": {"type": "string"}}}'
+    cached = parse(text)
+    assert parse(text) is cached
+    schema = {"type": "object", "properties": {"id": {"type": "string"}}}
+    first = parse(schema)
+    schema["properties"]["id"]["type"] = "integer"  # the caller's object changes later
+    assert parse(schema) is not first
+    assert first.raw["properties"]["id"]["type"] == "string"
+    assert "TYPE_CHANGED" in types(schema, first.raw)
+    clear_caches()
+    assert parse(text) is not cached
 
 
 # -- fidelity with Confluent's full change lists ---------------------------------------------

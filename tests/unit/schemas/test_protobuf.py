@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from eventscope.schemas import Mode, SchemaParseError, check_compatibility
@@ -68,10 +70,36 @@ def test_missing_import_is_reported_at_the_import_line() -> None:
 
 def test_error_inside_a_reference_names_that_file() -> None:
     schema = proto3('import "money.proto";\nmessage A { Money m = 1; }')
+    references = {"money.proto": proto3("message Money { int64 units = 1 }")}
     with pytest.raises(SchemaParseError) as caught:
-        parse(schema, references={"money.proto": proto3("message Money { int64 units = 1 }")})
-    assert caught.value.location == "line 2, column 1"
-    assert "'money.proto' (line 2, column 33)" in caught.value.reason
+        check_compatibility(schema, [], format="protobuf", references=references)
+    # As Avro does: the reference is the source, the place is in its own text.
+    assert caught.value.source == "reference 'money.proto'"
+    assert caught.value.location == "line 2, column 33"
+    assert 'Expected ";"' in caught.value.reason
+
+
+def test_a_schema_without_syntax_is_proto2_and_errors_keep_their_columns(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    assert parse("message A { optional int32 id = 1; }").main.syntax in ("", "proto2")
+    with pytest.raises(SchemaParseError) as caught:
+        parse("message A { optional Missing id = 1; }")
+    assert caught.value.location == "line 1, column 22"
+    assert capfd.readouterr() == ("", "")  # no "no syntax specified" log line either
+
+
+def test_compiles_from_several_threads_keep_their_own_errors() -> None:
+    def compile_one(n: int) -> str:
+        try:
+            parse(proto3(f"message A{n} {{\n  Missing{n} id = 1;\n}}"))
+        except SchemaParseError as exc:
+            return exc.reason
+        return "compiled"
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        reasons = list(pool.map(compile_one, range(8)))
+    assert reasons == [f'"Missing{n}" is not defined.' for n in range(8)]
 
 
 def test_protoc_output_never_reaches_the_terminal(capfd: pytest.CaptureFixture[str]) -> None:
