@@ -15,6 +15,7 @@ from eventscope.instrumentation.lag.readings import (
     LagReading,
     LagSource,
 )
+from eventscope.instrumentation.lag.watch import LagWatch, watch_lag
 from eventscope.instrumentation.messages import MessageAdapter, register_message_type
 from eventscope.instrumentation.outcomes import DeadLetter, Retry
 from eventscope.instrumentation.producer_decorator import producer
@@ -36,6 +37,7 @@ __all__ = [
     "KafkaHeadersCarrier",
     "LagReading",
     "LagSource",
+    "LagWatch",
     "MappingCarrier",
     "MessageAdapter",
     "MessageContext",
@@ -50,4 +52,5 @@ __all__ = [
     "metrics_wsgi_app",
     "producer",
     "register_message_type",
+    "watch_lag",
 ]
