@@ -19,6 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     from eventscope.generate.command import register as register_generate
     from eventscope.instrumentation.lag.command import register as register_lag
     from eventscope.schemas.cli import register as register_schema
+    from eventscope.schemas.registry_command import register as register_registry
 
     parser = argparse.ArgumentParser(
         prog="eventscope",
@@ -27,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     register_demo(commands)
     register_schema(commands)
+    register_registry(commands)
     register_lag(commands)
     register_generate(commands)
     return parser

@@ -1,13 +1,14 @@
 """The pytest plugin (entry point ``pytest11``): contracts and schemas in a plain ``pytest``.
 
 It gives consumer tests the ``message_pact`` fixture and, when a pacts or schemas
-directory is configured, adds test items after the ordinary ones (so the consumer
-tests of the same run write their pacts first):
+directory or a schema registry is configured, adds test items after the ordinary ones
+(so the consumer tests of the same run write their pacts first):
 
 - ``<pact file>::<description>::provider`` - the provider's real producer against the
   interaction (for the provider being verified);
 - ``<pact file>::<description>::schema`` - the interaction's example body against the
-  schema registered for its destination;
+  schema registered for its destination (in the schema registry when one is configured,
+  else in the schemas directory);
 - ``<schemas dir>::<subject>`` - the subject's newest version against its history;
 - ``pact broker <url> (<provider>)`` - every pact the broker has for the provider.
 
@@ -33,12 +34,14 @@ from eventscope.contracts.provider import REGISTRY
 if TYPE_CHECKING:
     from eventscope.contracts.consumer import MessagePact, PactFiles
     from eventscope.contracts.pact_files import MessageInteraction
+    from eventscope.contracts.schema_check import SchemaVerdict
     from eventscope.contracts.verification import (
         BrokerSource,
         InteractionOutcome,
         VerificationRun,
     )
     from eventscope.schemas import Subject
+    from eventscope.schemas.registry_client import RegistryClient
 
 VERIFICATION_MARK = "eventscope_verification"
 SCHEMA_MARK = "eventscope_schema"
@@ -51,6 +54,11 @@ _OPTIONS = {
         "string",
     ),
     "schemas": ("schemas directory (see docs/schemas.md) for schema cross-checks", "string"),
+    "registry": (
+        "Confluent-compatible schema registry URL: schema cross-checks read the latest "
+        "version of each destination's subject from it (instead of the schemas directory)",
+        "string",
+    ),
     "provider": ("name of the provider to verify (as the pacts spell it)", "string"),
     "provider-version": ("provider version for published verification results", "string"),
     "provider-branch": ("provider branch: broker pact selection and published results", "string"),
@@ -59,7 +67,7 @@ _OPTIONS = {
     "broker-password": ("Pact Broker password (default: $PACT_BROKER_PASSWORD)", None),
     "broker-token": ("Pact Broker bearer token (default: $PACT_BROKER_TOKEN)", None),
 }
-_SOURCES = ("pacts", "schemas", "broker-url")
+_SOURCES = ("pacts", "schemas", "registry", "broker-url")
 
 
 def _key(name: str) -> str:
@@ -89,7 +97,9 @@ class Settings:
     provider: str | None
     broker: BrokerSource | None
     explicit: bool
-    """A source (pacts, schemas, broker) was given on the command line."""
+    """A source (pacts, schemas, registry, broker) was given on the command line."""
+    registry: str | None = None
+    """The schema registry URL the cross-checks read schemas from."""
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> Settings:
@@ -132,7 +142,24 @@ class Settings:
                 value("provider-branch")[0],
                 publish,
             )
-        return cls(path("pacts"), path("schemas"), value("provider")[0], broker, explicit)
+        registry = value("registry")[0]
+        if registry:
+            from eventscope.schemas.registry_client import RegistryClient
+
+            try:
+                RegistryClient(registry)
+            except ValueError as exc:
+                raise pytest.UsageError(
+                    f"--eventscope-registry / eventscope_registry: {exc}"
+                ) from None
+        return cls(
+            path("pacts"),
+            path("schemas"),
+            value("provider")[0],
+            broker,
+            explicit,
+            registry or None,
+        )
 
     def providers(self) -> list[str]:
         """The providers to verify: the configured one, else those ``@provides`` name."""
@@ -163,6 +190,7 @@ class ContractSession:
     verified: list[str] = field(default_factory=list)
     """The providers this run verifies (empty: the plugin added no items)."""
     _subjects: list[Subject] | None = None
+    _registry: RegistryClient | None = None
 
     def files(self, directory: Path) -> PactFiles:
         from eventscope.contracts.consumer import PactFiles
@@ -200,6 +228,22 @@ class ContractSession:
             assert self.settings.schemas is not None
             self._subjects = load_schema_directory(self.settings.schemas)
         return self._subjects
+
+    def check_schema(self, interaction: MessageInteraction) -> SchemaVerdict:
+        """The interaction's body against its schema: from the registry when one is
+        configured, else from the schemas directory."""
+        from eventscope.contracts.schema_check import (
+            check_interaction,
+            check_interaction_against_registry,
+        )
+
+        if self.settings.registry is None:
+            return check_interaction(interaction, self.subjects())
+        if self._registry is None:
+            from eventscope.schemas.registry_client import RegistryClient
+
+            self._registry = RegistryClient(self.settings.registry)
+        return check_interaction_against_registry(interaction, self._registry)
 
     def uncollected_failures(self) -> list[tuple[VerificationRun, InteractionOutcome]]:
         """Failed outcomes of interactions no item was collected for: pacts that consumer
@@ -396,7 +440,7 @@ class Interaction(pytest.Collector):
                 (message.provider, message.consumer, message.description, message.state_names)
             )
             yield ProviderVerification.from_parent(self, name="provider", message=message)
-        if contracts.settings.schemas is not None:
+        if contracts.settings.schemas is not None or contracts.settings.registry is not None:
             yield SchemaCheck.from_parent(self, name="schema", message=message)
 
 
@@ -447,7 +491,6 @@ class SchemaCheck(ContractItem):
         from eventscope.contracts.errors import ContractError
         from eventscope.contracts.pact_files import read_pact
         from eventscope.contracts.report import describe_schema_verdict, schema_version
-        from eventscope.contracts.schema_check import check_interaction
 
         wanted = self.message
         current = [  # the file as it is now: a consumer test may have rewritten it
@@ -461,7 +504,7 @@ class SchemaCheck(ContractItem):
                 f"{wanted.label()} is no longer in {wanted.file} (a consumer test of this run "
                 "rewrote it)"
             )
-        verdict = check_interaction(current[0], self.config.stash[_SESSION].subjects())
+        verdict = self.config.stash[_SESSION].check_schema(current[0])
         if verdict.unchecked:
             pytest.skip(f"not validated against {schema_version(verdict)}: {verdict.unchecked}")
         if verdict.problems:

@@ -61,7 +61,11 @@ def describe_subject_report(report: SubjectReport) -> str:
 
 
 def schema_version(verdict: SchemaVerdict) -> str:
-    """``orders-value v2 (schemas/orders-value/v2.json)``."""
+    """``orders-value v2 (schemas/orders-value/v2.json)`` or, from a registry,
+    ``orders-value v2 (schema id 7 in http://registry:8081)``."""
+    if verdict.registered is not None:
+        found = verdict.registered
+        return f"{found.subject} v{found.version} (schema id {found.id} in {verdict.registry})"
     latest = verdict.subject.latest if verdict.subject else None
     if verdict.subject is None or latest is None:
         return "(no schema)"

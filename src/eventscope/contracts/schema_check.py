@@ -7,9 +7,14 @@ to (the version the producer would register next), so a contract cannot promise 
 the schema forbids, and a schema change that breaks a consumer's contract is refused in
 the producer's CI.
 
+The schemas come from a schemas directory (:func:`check_interaction`) or from a
+Confluent-compatible schema registry (:func:`check_interaction_against_registry`), whose
+latest version of the subject is the one checked.
+
 Destination → subject: a message's ``destination`` metadata ``orders`` maps to the
 subject ``orders-value`` (Confluent's default ``TopicNameStrategy`` for message values)
-when the schemas directory has it, else to a subject named ``orders`` exactly.
+when the schemas directory (or the registry) has it, else to a subject named ``orders``
+exactly.
 
 Formats: JSON Schema subjects validate with ``jsonschema`` (the draft the schema's
 ``$schema`` names; ``$ref`` to other files through the subject's ``[references]``);
@@ -22,12 +27,16 @@ Protobuf payload.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 from eventscope.contracts.pact_files import MessageInteraction
 from eventscope.schemas import Subject
+
+if TYPE_CHECKING:
+    from eventscope.schemas.registry_client import RegistryClient
+    from eventscope.schemas.registry_models import RegisteredSchema
 
 SUBJECT_SUFFIX = "-value"
 
@@ -37,11 +46,15 @@ class SchemaVerdict:
     """The outcome of validating one body: ``problems`` empty means it fits.
 
     ``unchecked`` says why nothing was validated (a Protobuf subject, a non-JSON body).
+    A schema read from a registry is ``registered``, with the ``registry``'s URL; one
+    read from a schemas directory is ``subject``'s newest version.
     """
 
     subject: Subject | None
     problems: tuple[str, ...] = ()
     unchecked: str | None = None
+    registered: RegisteredSchema | None = None
+    registry: str | None = None
 
 
 def subject_for(destination: str, subjects: Sequence[Subject]) -> Subject | None:
@@ -60,13 +73,7 @@ def check_interaction(
     """Validate the interaction's example body against its destination's newest schema."""
     destination = interaction.destination
     if destination is None:
-        return SchemaVerdict(
-            None,
-            (
-                "the message has no 'destination' metadata, so its schema cannot be found; "
-                "declare the destination in the consumer's expectation",
-            ),
-        )
+        return _no_destination()
     subject = subject_for(destination, subjects)
     if subject is None:
         names = ", ".join(s.name for s in subjects) or "none"
@@ -80,6 +87,45 @@ def check_interaction(
     return check_body(interaction.body, interaction.content_type, subject)
 
 
+def check_interaction_against_registry(
+    interaction: MessageInteraction, registry: RegistryClient
+) -> SchemaVerdict:
+    """Validate the example body against the latest version its destination's subject
+    has in ``registry`` (the schema producers serialise with in production)."""
+    from eventscope.schemas.registry_errors import RegistryError
+
+    destination = interaction.destination
+    if destination is None:
+        return _no_destination()
+    try:
+        names = registry.subjects()
+        name = next((n for n in (destination + SUBJECT_SUFFIX, destination) if n in names), None)
+        if name is None:
+            return SchemaVerdict(
+                None,
+                (
+                    f"no schema subject for destination {destination!r} in the schema registry "
+                    f"{registry.url}: looked for {candidate_subjects(destination)} "
+                    f"(subjects: {', '.join(names) or 'none'})",
+                ),
+            )
+        registered = registry.latest(name)
+        references = _registered_references(registry, registered)
+    except RegistryError as exc:
+        return SchemaVerdict(None, (f"the schema cannot be read: {exc}",), registry=registry.url)
+    verdict = SchemaVerdict(None, registered=registered, registry=registry.url)
+    unchecked = _unchecked(interaction.body, interaction.content_type, registered.format)
+    if unchecked:
+        return replace(verdict, unchecked=unchecked)
+    try:
+        schema = json.loads(registered.schema)
+        parsed_references = {n: json.loads(text) for n, text in references.items()}
+    except json.JSONDecodeError as exc:
+        return replace(verdict, problems=(f"the registered schema is not JSON: {exc}",))
+    problems = _problems(interaction.body, registered.format, schema, parsed_references)
+    return replace(verdict, problems=problems)
+
+
 def check_body(body: Any, content_type: str | None, subject: Subject) -> SchemaVerdict:
     if subject.problems:
         return SchemaVerdict(
@@ -88,32 +134,72 @@ def check_body(body: Any, content_type: str | None, subject: Subject) -> SchemaV
     latest = subject.latest
     if latest is None:
         return SchemaVerdict(subject, ("the subject has no versions",))
-    if isinstance(body, bytes):
-        return SchemaVerdict(subject, unchecked=f"the body is not JSON ({content_type})")
-    if subject.format == "protobuf":
-        return SchemaVerdict(
-            subject, unchecked="Protobuf subjects are not validated against JSON bodies"
-        )
+    unchecked = _unchecked(body, content_type, subject.format)
+    if unchecked:
+        return SchemaVerdict(subject, unchecked=unchecked)
+    references: dict[str, Any] = {}
+    path = latest.path  # rebound below, so an error names the file that failed
     try:
-        schema = json.loads(latest.path.read_text(encoding="utf-8"))
+        schema = json.loads(path.read_text(encoding="utf-8"))
+        for name, path in subject.references.items():
+            references[name] = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return SchemaVerdict(subject, (f"{latest.path}: cannot be read: {exc}",))
-    if subject.format == "avro":
-        return SchemaVerdict(subject, tuple(_avro_problems(body, schema, subject)))
-    return SchemaVerdict(subject, tuple(_json_schema_problems(body, schema, subject)))
+        return SchemaVerdict(subject, (f"{path}: cannot be read: {exc}",))
+    return SchemaVerdict(subject, _problems(body, subject.format, schema, references))
 
 
-def _json_schema_problems(body: Any, schema: Any, subject: Subject) -> list[str]:
+def _no_destination() -> SchemaVerdict:
+    return SchemaVerdict(
+        None,
+        (
+            "the message has no 'destination' metadata, so its schema cannot be found; "
+            "declare the destination in the consumer's expectation",
+        ),
+    )
+
+
+def _unchecked(body: Any, content_type: str | None, fmt: str | None) -> str | None:
+    """Why this body cannot be validated against a schema of this format, if it cannot."""
+    if isinstance(body, bytes):
+        return f"the body is not JSON ({content_type})"
+    if fmt == "protobuf":
+        return "Protobuf subjects are not validated against JSON bodies"
+    return None
+
+
+def _problems(
+    body: Any, fmt: str | None, schema: Any, references: Mapping[str, Any]
+) -> tuple[str, ...]:
+    if fmt == "avro":
+        return tuple(_avro_problems(body, schema, references))
+    return tuple(_json_schema_problems(body, schema, references))
+
+
+def _registered_references(
+    registry: RegistryClient, registered: RegisteredSchema
+) -> dict[str, str]:
+    """Reference name → schema text, references of references included."""
+    texts: dict[str, str] = {}
+    pending = list(registered.references)
+    while pending:
+        reference = pending.pop(0)
+        if reference.name in texts:
+            continue
+        found = registry.version(reference.subject, reference.version)
+        texts[reference.name] = found.schema
+        pending.extend(found.references)
+    return texts
+
+
+def _json_schema_problems(body: Any, schema: Any, references: Mapping[str, Any]) -> list[str]:
     import jsonschema
     from referencing import Registry, Resource
     from referencing.jsonschema import DRAFT202012
 
-    resources = []
-    for name, path in subject.references.items():
-        contents = json.loads(path.read_text(encoding="utf-8"))
-        resources.append(
-            (name, Resource.from_contents(contents, default_specification=DRAFT202012))
-        )
+    resources = [
+        (name, Resource.from_contents(contents, default_specification=DRAFT202012))
+        for name, contents in references.items()
+    ]
     validator_class = jsonschema.validators.validator_for(schema)
     try:
         validator_class.check_schema(schema)
@@ -124,14 +210,14 @@ def _json_schema_problems(body: Any, schema: Any, subject: Subject) -> list[str]
     return [f"{error.json_path}: {error.message}" for error in errors]
 
 
-def _avro_problems(body: Any, schema: Any, subject: Subject) -> list[str]:
+def _avro_problems(body: Any, schema: Any, references: Mapping[str, Any]) -> list[str]:
     from fastavro import parse_schema
     from fastavro.validation import ValidationError, validate
 
     named: dict[str, Any] = {}
     try:
-        for path in subject.references.values():
-            parse_schema(json.loads(path.read_text(encoding="utf-8")), named_schemas=named)
+        for contents in references.values():
+            parse_schema(contents, named_schemas=named)
         parsed = parse_schema(schema, named_schemas=named)
     except Exception as exc:  # fastavro raises several types for a bad schema
         return [f"the schema itself is invalid: {exc}"]

@@ -21,19 +21,45 @@ from eventscope.schemas.directory import (
 )
 from eventscope.schemas.errors import SchemaParseError
 from eventscope.schemas.files import SchemaFileError, check_files
+from eventscope.schemas.registry_client import RegistryClient
+from eventscope.schemas.registry_errors import (
+    CompatibilityNotConfiguredError,
+    IncompatibleSchemaError,
+    InvalidSchemaError,
+    RegistryError,
+    RegistryUnavailableError,
+    SchemaNotFoundError,
+    SubjectNotFoundError,
+    VersionNotFoundError,
+)
+from eventscope.schemas.registry_models import RegisteredSchema, SchemaReference, StoredSchema
+from eventscope.schemas.registry_server import EmbeddedRegistry
 
 __all__ = [
     "FORMATS",
+    "CompatibilityNotConfiguredError",
     "CompatibilityResult",
     "DirectoryReport",
+    "EmbeddedRegistry",
     "FormatModule",
     "Incompatibility",
+    "IncompatibleSchemaError",
+    "InvalidSchemaError",
     "Mode",
+    "RegisteredSchema",
+    "RegistryClient",
+    "RegistryError",
+    "RegistryUnavailableError",
     "SchemaDirectoryError",
     "SchemaFileError",
+    "SchemaNotFoundError",
     "SchemaParseError",
+    "SchemaReference",
+    "StoredSchema",
     "Subject",
+    "SubjectNotFoundError",
     "SubjectReport",
+    "VersionNotFoundError",
     "check_compatibility",
     "check_directory",
     "check_files",

@@ -135,11 +135,6 @@ def format_module(fmt: str) -> FormatModule:
     raise ValueError(f"unknown schema format {fmt!r}; expected 'avro', 'json' or 'protobuf'")
 
 
-#: The old private name, still imported by ``registry_store`` (another area, being
-#: written concurrently); remove once it uses :func:`format_module`.
-_format_module = format_module
-
-
 def check_compatibility(
     candidate: SchemaInput,
     previous: Sequence[SchemaInput],

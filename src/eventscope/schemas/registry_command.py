@@ -1,0 +1,94 @@
+"""``eventscope registry serve``: the embedded Confluent-compatible registry from the shell.
+
+For local work and CI jobs that run producers and consumers against a registry without a
+JVM or a container: ``--schemas`` preloads the team's schemas directory so the registry
+holds exactly the history in git.  A bad directory or a port already taken is bad input
+(exit 2) and nothing is served.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from eventscope.errors import UsageError
+from eventscope.schemas.compatibility import Mode
+from eventscope.schemas.directory import SchemaDirectoryError
+from eventscope.schemas.registry_server import EmbeddedRegistry
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add ``registry`` and ``registry serve`` to the ``eventscope`` parser."""
+    registry = commands.add_parser(
+        "registry",
+        help="run an embedded Confluent-compatible schema registry",
+        description="An embedded schema registry speaking Confluent's REST API, in memory, "
+        "judging new versions with eventscope's compatibility checker.",
+    )
+    actions = registry.add_subparsers(dest="registry_command", metavar="COMMAND", required=True)
+    serve = actions.add_parser(
+        "serve",
+        help="serve the registry until interrupted",
+        description="Serve an in-memory schema registry until Ctrl-C. With --schemas, every "
+        "subject of the schemas directory is registered first, its versions numbered as "
+        "their files are (v3-*.avsc is version 3).",
+    )
+    serve.add_argument("--port", type=_port, default=8081, help="port (default 8081; 0: any)")
+    serve.add_argument("--address", default="127.0.0.1", help="address (default 127.0.0.1)")
+    serve.add_argument(
+        "--schemas", type=Path, metavar="DIR", help="schemas directory to preload (see docs)"
+    )
+    serve.add_argument(
+        "--compatibility",
+        type=_mode,
+        default=Mode.BACKWARD,
+        metavar="MODE",
+        help=f"global compatibility level: {', '.join(Mode)} (default BACKWARD)",
+    )
+    serve.set_defaults(run=run_serve)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    try:
+        registry = EmbeddedRegistry(
+            address=args.address,
+            port=args.port,
+            schemas=args.schemas,
+            compatibility=args.compatibility,
+        )
+    except SchemaDirectoryError as exc:
+        raise UsageError(str(exc)) from None
+    try:
+        url = registry.start()
+    except OSError as exc:
+        raise UsageError(
+            f"cannot listen on {args.address}:{args.port}: {exc.strerror or exc}"
+        ) from None
+    summary = f"compatibility {registry.store.compatibility()}"
+    if args.schemas is not None:
+        subjects = len(registry.store.subjects())
+        summary += f", {registry.preloaded} version(s) of {subjects} subject(s) from {args.schemas}"
+    print(f"schema registry serving at {url} ({summary}); Ctrl-C stops it", flush=True)
+    try:
+        registry.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        registry.stop()
+    return 0
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}")
+    return port
+
+
+def _mode(text: str) -> Mode:
+    if text.upper() not in Mode.__members__:
+        raise argparse.ArgumentTypeError(f"{text!r} is not one of {', '.join(Mode)}")
+    return Mode(text.upper())
