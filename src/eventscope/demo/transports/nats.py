@@ -21,7 +21,6 @@ import json
 import logging
 import re
 import threading
-import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -32,7 +31,7 @@ from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from eventscope.catalog import Outcome
-from eventscope.demo.transports.collected_lag import CollectedLag
+from eventscope.demo.transports.broker_base import BrokerTransport
 from eventscope.errors import UsageError
 from eventscope.instrumentation.brokers import settlement
 from eventscope.instrumentation.brokers.nats import DLQ_SUFFIX, SYSTEM, carry_out
@@ -83,7 +82,7 @@ class _Subscription:
                 await self.handle(msg)
 
 
-class NatsTransport(CollectedLag):
+class NatsTransport(BrokerTransport):
     system = SYSTEM
 
     def __init__(self, url: str) -> None:
@@ -159,20 +158,6 @@ class NatsTransport(CollectedLag):
             future = asyncio.run_coroutine_threadsafe(subscription.run(), self.loop)
             future.add_done_callback(_log_failure)
             self.tasks.append(future)
-
-    def drain(self, timeout: float) -> bool:
-        """Every group settled every message, and JetStream's counts show it."""
-        deadline = time.monotonic() + timeout
-        while not self._settled():
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.02)
-        while time.monotonic() < deadline:
-            readings = self._snapshot().lag
-            if readings and not any(r.messages or r.pending for r in readings):
-                return True
-            time.sleep(0.05)
-        return False
 
     def _settled(self) -> bool:
         with self.lock:

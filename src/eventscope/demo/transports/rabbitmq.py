@@ -30,11 +30,10 @@ import pika
 import pika.exceptions
 
 from eventscope.catalog import Outcome
-from eventscope.demo.transports.collected_lag import CollectedLag
+from eventscope.demo.transports.broker_base import BrokerTransport
 from eventscope.errors import UsageError
 from eventscope.instrumentation.brokers import settlement
 from eventscope.instrumentation.brokers.rabbitmq import SYSTEM, Delivery, carry_out
-from eventscope.instrumentation.lag.collector import CollectorError
 from eventscope.instrumentation.lag.rabbitmq import RabbitMQCollector, management_endpoint
 
 logger = logging.getLogger("eventscope.demo")
@@ -110,7 +109,7 @@ class _Subscription:
             connection.close()
 
 
-class RabbitMQTransport(CollectedLag):
+class RabbitMQTransport(BrokerTransport):
     system = SYSTEM
 
     def __init__(self, url: str) -> None:
@@ -188,22 +187,8 @@ class RabbitMQTransport(CollectedLag):
             )
             subscription.thread.start()
 
-    def drain(self, timeout: float) -> bool:
-        """Every group settled every message, and the broker's counts show it."""
-        deadline = time.monotonic() + timeout
-        while not self._settled():
-            if time.monotonic() > deadline:
-                return False
-            self.connection.process_data_events(time_limit=0.05)
-        while time.monotonic() < deadline:
-            try:
-                readings = self.collector.collect().lag
-            except CollectorError:
-                readings = None
-            if readings is not None and not any(r.messages or r.pending for r in readings):
-                return True
-            self.connection.process_data_events(time_limit=0.2)
-        return False
+    def _pause(self, seconds: float) -> None:
+        self.connection.process_data_events(time_limit=seconds)
 
     def _settled(self) -> bool:
         with self.lock:

@@ -17,14 +17,13 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import redis
 
 from eventscope.catalog import Outcome
-from eventscope.demo.transports.collected_lag import CollectedLag
+from eventscope.demo.transports.broker_base import BrokerTransport
 from eventscope.errors import UsageError
 from eventscope.instrumentation.brokers import settlement
 from eventscope.instrumentation.brokers.redis_streams import (
@@ -87,7 +86,7 @@ class _Subscription:
                     self.handle(entry)
 
 
-class RedisTransport(CollectedLag):
+class RedisTransport(BrokerTransport):
     system = SYSTEM
 
     def __init__(self, url: str) -> None:
@@ -146,20 +145,6 @@ class RedisTransport(CollectedLag):
             )
             self.threads.append(thread)
             thread.start()
-
-    def drain(self, timeout: float) -> bool:
-        """Every group settled every entry, and XINFO GROUPS shows it."""
-        deadline = time.monotonic() + timeout
-        while not self._settled():
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.02)
-        while time.monotonic() < deadline:
-            readings = self._snapshot().lag
-            if readings and not any(r.messages or r.pending for r in readings):
-                return True
-            time.sleep(0.05)
-        return False
 
     def _settled(self) -> bool:
         with self.lock:

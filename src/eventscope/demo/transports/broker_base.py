@@ -1,14 +1,17 @@
-"""The lag half of a real-broker demo transport: its collector, asked when read.
+"""What the real-broker demo transports share: lag from their collector, and draining.
 
 The demo reads lag (its summary) and Prometheus scrapes it (through
 ``configure().watch``); both want the broker's own numbers, so a transport that has a
 lag collector gets the whole :class:`~eventscope.instrumentation.lag.LagSource` part
 from here.  A collection that fails reads as no readings, logged, not as zero lag.
+Draining trusts nobody alone: every subscription must have settled everything that
+was published, and then the broker's own counts must show nothing left.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable
 
 from eventscope.instrumentation.lag.collector import CollectorError, LagCollector, Snapshot
@@ -17,10 +20,33 @@ from eventscope.instrumentation.lag.readings import ConsumerReading, DepthReadin
 logger = logging.getLogger("eventscope.demo")
 
 
-class CollectedLag:
-    """Mixin: ``self.collector`` answers every lag question of the transport."""
+class BrokerTransport:
+    """Mixin: ``self.collector`` answers every lag question of the transport.
+
+    Subclasses say when their own subscriptions have settled every published message
+    (``_settled``), and may pump their client while waiting (``_pause``).
+    """
 
     collector: LagCollector
+
+    def _settled(self) -> bool:
+        raise NotImplementedError
+
+    def _pause(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+    def drain(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while not self._settled():
+            if time.monotonic() > deadline:
+                return False
+            self._pause(0.02)
+        while time.monotonic() < deadline:
+            readings = self._snapshot().lag
+            if readings and not any(r.messages or r.pending for r in readings):
+                return True
+            self._pause(0.05)
+        return False
 
     def _snapshot(self) -> Snapshot:
         try:
