@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
+from eventscope.catalog import Outcome
+from eventscope.instrumentation.brokers import settlement
 from eventscope.instrumentation.lag.collector import CollectorError, LagCollector, Snapshot
 from eventscope.instrumentation.lag.readings import ConsumerReading, DepthReading, LagReading
 
@@ -68,3 +71,26 @@ class BrokerTransport:
 
     def dead_letter_depths(self) -> Iterable[DepthReading]:
         return self._snapshot().dead_letters
+
+
+def decide(
+    handler: Callable[[Any], Any], message: Any, max_attempts: int, group: str
+) -> settlement.Decision | None:
+    """Call a demo handler under a settlement ledger: what the broker must do next.
+
+    An exception the ``@consumer`` policy did not turn into an outcome is a demo bug
+    (the order system raises only through its policy): it is logged and the message
+    dead-lettered, so one bad message cannot stall a group.
+    """
+    with settlement.delivering() as ledger:
+        try:
+            handler(message)
+        except Exception:
+            logger.exception("demo handler for %s failed; dead-lettering", group)
+            ledger.record(message, Outcome.DEAD_LETTER, "handler error")
+    return ledger.decision(message, max_attempts)
+
+
+def finished(decision: settlement.Decision | None) -> bool:
+    """Whether a message left its group for good (anything but a retry)."""
+    return decision is None or decision.outcome is not Outcome.RETRY

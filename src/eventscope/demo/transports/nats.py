@@ -30,10 +30,8 @@ import nats.js.errors
 from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
-from eventscope.catalog import Outcome
-from eventscope.demo.transports.broker_base import BrokerTransport
+from eventscope.demo.transports.broker_base import BrokerTransport, decide, finished
 from eventscope.errors import UsageError
-from eventscope.instrumentation.brokers import settlement
 from eventscope.instrumentation.brokers.nats import DLQ_SUFFIX, SYSTEM, carry_out
 from eventscope.instrumentation.lag.nats import NatsCollector
 
@@ -58,15 +56,9 @@ class _Subscription:
         self.settled = 0
 
     async def handle(self, msg: Msg) -> None:
-        with settlement.delivering() as ledger:
-            try:
-                await asyncio.to_thread(self.handler, msg)
-            except Exception:
-                logger.exception("demo handler for %s failed; dead-lettering", self.group)
-                ledger.record(msg, Outcome.DEAD_LETTER, "handler error")
-        decision = ledger.decision(msg, self.max_attempts)
+        decision = await asyncio.to_thread(decide, self.handler, msg, self.max_attempts, self.group)
         await carry_out(msg, decision)
-        if decision is None or decision.outcome is not Outcome.RETRY:
+        if finished(decision):
             with self.transport.lock:
                 self.settled += 1
 

@@ -29,10 +29,8 @@ from typing import Any
 import pika
 import pika.exceptions
 
-from eventscope.catalog import Outcome
-from eventscope.demo.transports.broker_base import BrokerTransport
+from eventscope.demo.transports.broker_base import BrokerTransport, decide, finished
 from eventscope.errors import UsageError
-from eventscope.instrumentation.brokers import settlement
 from eventscope.instrumentation.brokers.rabbitmq import SYSTEM, Delivery, carry_out
 from eventscope.instrumentation.lag.rabbitmq import RabbitMQCollector, management_endpoint
 
@@ -85,15 +83,9 @@ class _Subscription:
 
     def on_message(self, channel: Any, method: Any, properties: Any, body: bytes) -> None:
         delivery = Delivery(channel, method, properties, body)
-        with settlement.delivering() as ledger:
-            try:
-                self.handler(delivery)
-            except Exception:
-                logger.exception("demo handler for %s failed; dead-lettering", self.queue)
-                ledger.record(delivery, Outcome.DEAD_LETTER, "handler error")
-        decision = ledger.decision(delivery, self.max_attempts)
+        decision = decide(self.handler, delivery, self.max_attempts, self.queue)
         carry_out(delivery, decision, ack=True)
-        if decision is None or decision.outcome is not Outcome.RETRY:
+        if finished(decision):
             with self.transport.lock:
                 self.settled += 1
 

@@ -22,10 +22,8 @@ from typing import Any
 
 import redis
 
-from eventscope.catalog import Outcome
-from eventscope.demo.transports.broker_base import BrokerTransport
+from eventscope.demo.transports.broker_base import BrokerTransport, decide, finished
 from eventscope.errors import UsageError
-from eventscope.instrumentation.brokers import settlement
 from eventscope.instrumentation.brokers.redis_streams import (
     DLQ_SUFFIX,
     SYSTEM,
@@ -57,15 +55,9 @@ class _Subscription:
         self.settled = 0
 
     def handle(self, entry: StreamEntry) -> None:
-        with settlement.delivering() as ledger:
-            try:
-                self.handler(entry)
-            except Exception:
-                logger.exception("demo handler for %s failed; dead-lettering", self.group)
-                ledger.record(entry, Outcome.DEAD_LETTER, "handler error")
-        decision = ledger.decision(entry, self.max_attempts)
+        decision = decide(self.handler, entry, self.max_attempts, self.group)
         carry_out(entry, decision)
-        if decision is None or decision.outcome is not Outcome.RETRY:
+        if finished(decision):
             with self.transport.lock:
                 self.settled += 1
 
