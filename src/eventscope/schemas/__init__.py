@@ -1,15 +1,7 @@
 """Schema compatibility with Confluent Schema Registry's verdicts."""
 
 from eventscope.schemas.caches import clear_caches
-from eventscope.schemas.compatibility import (
-    FORMATS,
-    CompatibilityResult,
-    FormatModule,
-    Incompatibility,
-    Mode,
-    check_compatibility,
-    format_module,
-)
+from eventscope.schemas.compatibility import check_compatibility
 from eventscope.schemas.directory import (
     DirectoryReport,
     SchemaDirectoryError,
@@ -21,6 +13,7 @@ from eventscope.schemas.directory import (
 )
 from eventscope.schemas.errors import SchemaParseError
 from eventscope.schemas.files import SchemaFileError, check_files
+from eventscope.schemas.formats import FORMATS, FormatModule, format_module
 from eventscope.schemas.registry_client import RegistryClient
 from eventscope.schemas.registry_errors import (
     CompatibilityNotConfiguredError,
@@ -34,6 +27,7 @@ from eventscope.schemas.registry_errors import (
 )
 from eventscope.schemas.registry_models import RegisteredSchema, SchemaReference, StoredSchema
 from eventscope.schemas.registry_server import EmbeddedRegistry
+from eventscope.schemas.verdicts import CompatibilityResult, Incompatibility, Mode
 
 __all__ = [
     "FORMATS",

@@ -23,7 +23,7 @@ from eventscope.schemas.avro_compat import ResolutionChecker
 from eventscope.schemas.avro_model import AvroSchema
 from eventscope.schemas.avro_parse import clear_default_verdicts, parse_avro
 from eventscope.schemas.caches import register
-from eventscope.schemas.compatibility import Incompatibility
+from eventscope.schemas.verdicts import Incompatibility
 
 __all__ = ["AvroSchema", "backward_incompatibilities", "is_parsed", "parse"]
 

@@ -29,7 +29,7 @@ from eventscope.schemas.avro_memo import (
     remember_compatible,
 )
 from eventscope.schemas.avro_model import NO_DEFAULT, PRIMITIVES, AvroType, Field
-from eventscope.schemas.compatibility import Incompatibility
+from eventscope.schemas.verdicts import Incompatibility
 
 _PROMOTIONS = {
     "long": {"int"},

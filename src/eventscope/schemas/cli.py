@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from eventscope.errors import UsageError
-from eventscope.schemas.compatibility import CompatibilityResult, Incompatibility, Mode
 from eventscope.schemas.directory import (
     CONFIG_NAME,
     DirectoryReport,
@@ -24,7 +23,9 @@ from eventscope.schemas.directory import (
     SubjectReport,
     check_directory,
 )
-from eventscope.schemas.files import FORMATS, SchemaFileError, check_files
+from eventscope.schemas.files import SchemaFileError, check_files
+from eventscope.schemas.formats import FORMATS
+from eventscope.schemas.verdicts import CompatibilityResult, Incompatibility, Mode
 
 _INDENT = "    "
 

@@ -8,131 +8,15 @@ previous version only or against all of them — exactly how the registry compos
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from eventscope.schemas.errors import SchemaParseError
+from eventscope.schemas.formats import FormatModule, format_module
+from eventscope.schemas.verdicts import CompatibilityResult, Incompatibility, Mode
 
-
-class Mode(enum.StrEnum):
-    """Confluent Schema Registry compatibility levels."""
-
-    NONE = "NONE"
-    BACKWARD = "BACKWARD"
-    BACKWARD_TRANSITIVE = "BACKWARD_TRANSITIVE"
-    FORWARD = "FORWARD"
-    FORWARD_TRANSITIVE = "FORWARD_TRANSITIVE"
-    FULL = "FULL"
-    FULL_TRANSITIVE = "FULL_TRANSITIVE"
-
-    @property
-    def transitive(self) -> bool:
-        return self.value.endswith("_TRANSITIVE")
-
-    @property
-    def checks_backward(self) -> bool:
-        return self.value.startswith(("BACKWARD", "FULL"))
-
-    @property
-    def checks_forward(self) -> bool:
-        return self.value.startswith(("FORWARD", "FULL"))
-
-
-@dataclass(frozen=True, slots=True)
-class Incompatibility:
-    """One reason a schema change breaks readers.
-
-    ``type`` uses Confluent's vocabulary where it has a name for the problem
-    (``READER_FIELD_MISSING_DEFAULT_VALUE``, ``TYPE_MISMATCH``, ``PROPERTY_REMOVED_...``),
-    ``location`` is a JSON path (``#/properties/id``) or a field path (``Order.id``),
-    and ``message`` is a sentence a person can act on.
-    """
-
-    type: str
-    location: str
-    message: str
-    direction: str = "backward"
-    version: int | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "type": self.type,
-            "location": self.location,
-            "message": self.message,
-            "direction": self.direction,
-            "version": self.version,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class CompatibilityResult:
-    """The verdict for one candidate against its history."""
-
-    mode: Mode
-    format: str
-    incompatibilities: tuple[Incompatibility, ...] = field(default_factory=tuple)
-
-    @property
-    def is_compatible(self) -> bool:
-        return not self.incompatibilities
-
-    def __bool__(self) -> bool:
-        return self.is_compatible
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "is_compatible": self.is_compatible,
-            "mode": str(self.mode),
-            "format": self.format,
-            "incompatibilities": [i.to_dict() for i in self.incompatibilities],
-        }
-
-
+#: A schema as text, as parsed JSON, or as its format module's parsed form.
 SchemaInput = str | Mapping[str, Any] | Any
-BackwardCheck = Callable[[Any, Any], list[Incompatibility]]
-
-
-#: The schema formats, by the name ``format=`` takes.
-FORMATS = ("avro", "json", "protobuf")
-
-
-class FormatModule(Protocol):
-    """What a format's module provides: the three functions every check is built from.
-
-    ``parse`` raises :class:`~eventscope.schemas.errors.SchemaParseError` naming where a
-    schema is invalid; ``backward_incompatibilities(new, old)`` answers "can consumers
-    using ``new`` read data written with ``old``?" (empty: yes).
-    """
-
-    def is_parsed(self, obj: object) -> bool: ...
-
-    def parse(self, schema: Any, *, references: Mapping[str, str] | None = None) -> Any: ...
-
-    def backward_incompatibilities(self, new: Any, old: Any) -> list[Incompatibility]: ...
-
-
-def format_module(fmt: str) -> FormatModule:
-    """The module that parses and compares schemas of format ``fmt`` (one of :data:`FORMATS`).
-
-    Imported on first use, so Avro users never pay for protoc, and so on; a missing
-    optional dependency surfaces as :class:`ImportError`.  Raises :class:`ValueError`
-    for an unknown format.
-    """
-    if fmt == "avro":
-        from eventscope.schemas import avro
-
-        return avro
-    if fmt == "json":
-        from eventscope.schemas import json_schema
-
-        return json_schema
-    if fmt == "protobuf":
-        from eventscope.schemas import protobuf
-
-        return protobuf
-    raise ValueError(f"unknown schema format {fmt!r}; expected 'avro', 'json' or 'protobuf'")
 
 
 def check_compatibility(

@@ -38,15 +38,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from eventscope.schemas.compatibility import CompatibilityResult, Incompatibility, Mode
 from eventscope.schemas.files import (
-    FORMATS,
-    SUFFIX_FORMATS,
     UNSUPPORTED_SUFFIXES,
     SchemaFileError,
     check_files,
     infer_format,
 )
+from eventscope.schemas.formats import FORMATS, SUFFIX_FORMATS
+from eventscope.schemas.verdicts import CompatibilityResult, Incompatibility, Mode
 
 CONFIG_NAME = "config.toml"
 DEFAULT_MODE = Mode.BACKWARD

@@ -13,20 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from eventscope.schemas.compatibility import (
-    FORMATS,
-    CompatibilityResult,
-    FormatModule,
-    Mode,
-    check_compatibility,
-    format_module,
-)
+from eventscope.schemas.compatibility import check_compatibility
 from eventscope.schemas.errors import SchemaParseError
-
-#: File name suffix → format.  ``.avro`` is an Avro object container (data) file: its
-#: header carries the writer's schema, so "can the new schema read these files?" is a
-#: check a user can run directly against a sample of real data.
-SUFFIX_FORMATS = {".avsc": "avro", ".avro": "avro", ".json": "json", ".proto": "protobuf"}
+from eventscope.schemas.formats import FORMATS, SUFFIX_FORMATS, FormatModule, format_module
+from eventscope.schemas.verdicts import CompatibilityResult, Mode
 
 #: Suffixes that are schemas in a language this checker does not read, with the way out.
 UNSUPPORTED_SUFFIXES = {

@@ -33,7 +33,6 @@ from jsonschema.protocols import Validator
 from jsonschema.validators import validator_for
 
 from eventscope.schemas.caches import register
-from eventscope.schemas.compatibility import Incompatibility
 from eventscope.schemas.errors import SchemaParseError
 from eventscope.schemas.json_changes import describe
 from eventscope.schemas.json_diff import differences
@@ -46,6 +45,7 @@ from eventscope.schemas.json_loader import (
 from eventscope.schemas.json_loader_legacy import LegacyLoader
 from eventscope.schemas.json_loader_modern import ModernLoader
 from eventscope.schemas.json_nodes import Node
+from eventscope.schemas.verdicts import Incompatibility
 
 #: ``$schema`` values the registry recognises (with or without a trailing ``#``).
 DRAFT_URLS: dict[str, str] = {

@@ -18,10 +18,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from eventscope.schemas.compatibility import Incompatibility
 from eventscope.schemas.errors import SchemaParseError
 from eventscope.schemas.protobuf_compile import CompiledSchema, compile_schema
 from eventscope.schemas.protobuf_diff import compare
+from eventscope.schemas.verdicts import Incompatibility
 
 
 def is_parsed(obj: Any) -> bool:

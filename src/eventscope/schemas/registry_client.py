@@ -32,7 +32,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
-from eventscope.schemas.compatibility import Mode
 from eventscope.schemas.registry_errors import RegistryError, RegistryUnavailableError, error_for
 from eventscope.schemas.registry_models import (
     DEFAULT_SCHEMA_TYPE,
@@ -42,6 +41,7 @@ from eventscope.schemas.registry_models import (
     references_from_json,
     schema_type_of,
 )
+from eventscope.schemas.verdicts import Mode
 
 CONTENT_TYPE = "application/vnd.schemaregistry.v1+json"
 ACCEPT = f"{CONTENT_TYPE}, application/vnd.schemaregistry+json; q=0.9, application/json; q=0.5"

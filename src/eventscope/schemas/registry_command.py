@@ -12,9 +12,9 @@ import argparse
 from pathlib import Path
 
 from eventscope.errors import UsageError
-from eventscope.schemas.compatibility import Mode
 from eventscope.schemas.directory import SchemaDirectoryError
 from eventscope.schemas.registry_server import EmbeddedRegistry
+from eventscope.schemas.verdicts import Mode
 
 
 def register(commands: argparse._SubParsersAction) -> None:

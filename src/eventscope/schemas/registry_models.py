@@ -13,9 +13,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-#: Registry schema type → checker format.  AVRO is the registry's default type: a
-#: request or a reply without ``schemaType`` means Avro.
-SCHEMA_TYPES = {"AVRO": "avro", "JSON": "json", "PROTOBUF": "protobuf"}
+from eventscope.schemas.formats import SCHEMA_TYPES
+
+#: AVRO is the registry's default type: a request or a reply without ``schemaType``
+#: means Avro.
 DEFAULT_SCHEMA_TYPE = "AVRO"
 
 

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from eventscope.schemas.compatibility import Mode
+from eventscope.schemas.formats import SCHEMA_TYPES
 from eventscope.schemas.registry_errors import (
     BadRequestError,
     InvalidSchemaError,
@@ -48,12 +48,12 @@ from eventscope.schemas.registry_errors import (
 )
 from eventscope.schemas.registry_models import (
     DEFAULT_SCHEMA_TYPE,
-    SCHEMA_TYPES,
     SchemaReference,
     references_from_json,
     schema_json,
 )
 from eventscope.schemas.registry_store import LATEST, RegistryStore, parse_mode
+from eventscope.schemas.verdicts import Mode
 
 CONTENT_TYPE = "application/vnd.schemaregistry.v1+json"
 _MAX_BODY = 16 * 1024 * 1024

@@ -23,13 +23,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from eventscope.schemas.compatibility import (
-    Incompatibility,
-    Mode,
-    check_compatibility,
-    format_module,
-)
+from eventscope.schemas.compatibility import check_compatibility
 from eventscope.schemas.errors import SchemaParseError
+from eventscope.schemas.formats import SCHEMA_TYPES, format_module
 from eventscope.schemas.registry_errors import (
     CompatibilityNotConfiguredError,
     IncompatibleSchemaError,
@@ -42,12 +38,8 @@ from eventscope.schemas.registry_errors import (
     SubjectSoftDeletedError,
     VersionNotFoundError,
 )
-from eventscope.schemas.registry_models import (
-    SCHEMA_TYPES,
-    RegisteredSchema,
-    SchemaReference,
-    StoredSchema,
-)
+from eventscope.schemas.registry_models import RegisteredSchema, SchemaReference, StoredSchema
+from eventscope.schemas.verdicts import Incompatibility, Mode
 
 LATEST = -1
 DIFFERENT_TYPE = "Incompatible because of different schema type"
