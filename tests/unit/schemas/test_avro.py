@@ -15,7 +15,7 @@ import pytest
 from fastavro.schema import parse_schema as fastavro_parse
 
 from eventscope.schemas import Mode, SchemaParseError, avro, check_compatibility, clear_caches
-from eventscope.schemas.avro_model import NO_DEFAULT
+from eventscope.schemas.avro.model import NO_DEFAULT
 
 CONFORMANCE = Path(__file__).parents[2] / "conformance" / "avro"
 

@@ -1,4 +1,4 @@
-"""Reads Avro schema JSON into an :class:`~eventscope.schemas.avro_model.AvroSchema`.
+"""Reads Avro schema JSON into an :class:`~eventscope.schemas.avro.model.AvroSchema`.
 
 The rules are the Avro specification's as the Java library (which Confluent Schema
 Registry runs) applies them: names are resolved against the enclosing namespace,
@@ -27,7 +27,7 @@ from typing import Any
 from fastavro.schema import SchemaParseException
 from fastavro.schema import parse_schema as fastavro_parse
 
-from eventscope.schemas.avro_model import (
+from eventscope.schemas.avro.model import (
     NO_DEFAULT,
     NO_PROPS,
     PRIMITIVES,

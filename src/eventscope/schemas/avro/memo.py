@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import threading
 
-from eventscope.schemas.avro_model import PRIMITIVES, AvroType
+from eventscope.schemas.avro.model import PRIMITIVES, AvroType
 
 #: Stored for a type that is, or contains, a recursive named type.
 _RECURSIVE = ""

@@ -14,7 +14,7 @@ specification's resolution rules with the same observable choices:
   compared is compatible, so problems are reported once, where first met.
 
 Speed for long histories comes from remembering compatible pairs of types across
-comparisons by fingerprint (:mod:`~eventscope.schemas.avro_memo`) and from each
+comparisons by fingerprint (:mod:`~eventscope.schemas.avro.memo`) and from each
 record's field index being built once.
 
 Locations are JSON-pointer-like paths into the reader schema as Avro reports them:
@@ -23,12 +23,12 @@ Locations are JSON-pointer-like paths into the reader schema as Avro reports the
 
 from __future__ import annotations
 
-from eventscope.schemas.avro_memo import (
+from eventscope.schemas.avro.memo import (
     COMPATIBLE_PAIRS,
     known_compatible,
     remember_compatible,
 )
-from eventscope.schemas.avro_model import NO_DEFAULT, PRIMITIVES, AvroType, Field
+from eventscope.schemas.avro.model import NO_DEFAULT, PRIMITIVES, AvroType, Field
 from eventscope.schemas.verdicts import Incompatibility
 
 _PROMOTIONS = {

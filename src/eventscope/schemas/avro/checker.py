@@ -1,4 +1,4 @@
-"""Avro for :func:`eventscope.schemas.check_compatibility`, with the registry's verdicts.
+"""The Avro format module: parse, and judge a change with the registry's verdicts.
 
 Confluent Schema Registry decides Avro compatibility with Apache Avro's schema
 resolution (the reader/writer check of the Avro specification), so this format module
@@ -18,14 +18,12 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from eventscope.schemas import avro_memo
-from eventscope.schemas.avro_compat import ResolutionChecker
-from eventscope.schemas.avro_model import AvroSchema
-from eventscope.schemas.avro_parse import clear_default_verdicts, parse_avro
+from eventscope.schemas.avro import memo
+from eventscope.schemas.avro.model import AvroSchema
+from eventscope.schemas.avro.parser import clear_default_verdicts, parse_avro
+from eventscope.schemas.avro.resolution import ResolutionChecker
 from eventscope.schemas.caches import register
 from eventscope.schemas.verdicts import Incompatibility
-
-__all__ = ["AvroSchema", "backward_incompatibilities", "is_parsed", "parse"]
 
 
 def is_parsed(obj: object) -> bool:
@@ -65,7 +63,7 @@ def _parse_cached(text: str, references: tuple[tuple[str, str], ...]) -> AvroSch
 
 
 register(_parse_cached.cache_clear)
-register(avro_memo.forget)
+register(memo.forget)
 register(clear_default_verdicts)
 
 
