@@ -35,7 +35,7 @@ class Format:
 #: files?" is a check a user can run directly against a sample of real data.
 TABLE: tuple[Format, ...] = (
     Format("avro", (".avsc", ".avro"), "AVRO", "eventscope.schemas.avro"),
-    Format("json", (".json",), "JSON", "eventscope.schemas.json_schema"),
+    Format("json", (".json",), "JSON", "eventscope.schemas.json"),
     Format("protobuf", (".proto",), "PROTOBUF", "eventscope.schemas.protobuf"),
 )
 

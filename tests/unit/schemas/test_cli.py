@@ -177,7 +177,7 @@ def test_format_flag_overrides_the_suffix(tmp_path: Path, run) -> None:
 
 
 def test_json_suffix_means_json_schema(tmp_path: Path, run) -> None:
-    pytest.importorskip("eventscope.schemas.json_schema")
+    pytest.importorskip("eventscope.schemas.json")
     v1 = write(tmp_path / "v1.json", {"type": "object", "properties": {"id": {"type": "string"}}})
     v2 = write(tmp_path / "v2.json", {"type": "object", "properties": {"id": {"type": "string"}}})
     code, out, _ = run("check", v2, "--against", v1, "--json")

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from eventscope.schemas import SchemaParseError, check_compatibility, clear_caches
-from eventscope.schemas.json_diff import differences
-from eventscope.schemas.json_schema import detect_draft, parse
+from eventscope.schemas.json import detect_draft, parse
+from eventscope.schemas.json.diff import differences
 
 CONFORMANCE = Path(__file__).parents[2] / "conformance" / "json"
 D2020 = "https://json-schema.org/draft/2020-12/schema"

@@ -15,7 +15,7 @@ import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from eventscope.schemas.errors import SchemaParseError
-from eventscope.schemas.json_loader import (
+from eventscope.schemas.json.loader import (
     COMBINATORS,
     NUMBER_KEYWORDS,
     Loader,
@@ -23,7 +23,7 @@ from eventscope.schemas.json_loader import (
     json_path,
     number,
 )
-from eventscope.schemas.json_nodes import (
+from eventscope.schemas.json.nodes import (
     MERGEABLE,
     ArrayNode,
     BooleanNode,

@@ -7,10 +7,10 @@ compatible iff every change is compatible.  eventscope reproduces that in three 
 1. :func:`parse` decodes the text, picks the draft from ``$schema`` exactly as the
    registry does (its URL list; draft 7 when absent or unknown), validates against that
    draft's meta-schema with :mod:`jsonschema`, and loads the tree the registry compares
-   (:mod:`~eventscope.schemas.json_loader_legacy` for drafts 4-7,
-   :mod:`~eventscope.schemas.json_loader_modern` for 2019-09 and 2020-12), resolving
+   (:mod:`~eventscope.schemas.json.loader_legacy` for drafts 4-7,
+   :mod:`~eventscope.schemas.json.loader_modern` for 2019-09 and 2020-12), resolving
    every ``$ref``.
-2. :func:`~eventscope.schemas.json_diff.differences` walks both trees.
+2. :func:`~eventscope.schemas.json.diff.differences` walks both trees.
 3. :func:`backward_incompatibilities` keeps the changes that break readers.
 """
 
@@ -34,17 +34,17 @@ from jsonschema.validators import validator_for
 
 from eventscope.schemas.caches import register
 from eventscope.schemas.errors import SchemaParseError
-from eventscope.schemas.json_changes import describe
-from eventscope.schemas.json_diff import differences
-from eventscope.schemas.json_loader import (
+from eventscope.schemas.json.changes import describe
+from eventscope.schemas.json.diff import differences
+from eventscope.schemas.json.loader import (
     LEGACY_DRAFTS,
     build_registry,
     json_path,
     with_defs_bridge,
 )
-from eventscope.schemas.json_loader_legacy import LegacyLoader
-from eventscope.schemas.json_loader_modern import ModernLoader
-from eventscope.schemas.json_nodes import Node
+from eventscope.schemas.json.loader_legacy import LegacyLoader
+from eventscope.schemas.json.loader_modern import ModernLoader
+from eventscope.schemas.json.nodes import Node
 from eventscope.schemas.verdicts import Incompatibility
 
 #: ``$schema`` values the registry recognises (with or without a trailing ``#``).

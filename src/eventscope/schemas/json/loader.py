@@ -2,7 +2,7 @@
 
 Confluent Schema Registry reads drafts 4, 6 and 7 with one loader and drafts 2019-09 and
 2020-12 with another, and the two group keywords into schemas differently (see
-:mod:`~.json_loader_legacy` and :mod:`~.json_loader_modern`).  What they share lives
+:mod:`~.loader_legacy` and :mod:`~.loader_modern`).  What they share lives
 here: walking subschemas once each (so a recursive schema becomes a graph, not an
 endless tree), resolving every ``$ref`` with :mod:`referencing` (local pointers,
 ``$id``-scoped URIs, anchors, the supplied ``references`` and the bundled meta-schemas;
@@ -30,7 +30,7 @@ from referencing.jsonschema import (
 )
 
 from eventscope.schemas.errors import SchemaParseError
-from eventscope.schemas.json_nodes import (
+from eventscope.schemas.json.nodes import (
     ConditionalNode,
     FalseNode,
     Node,

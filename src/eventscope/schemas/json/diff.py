@@ -1,11 +1,11 @@
 """Compare two JSON Schema trees the way Confluent Schema Registry does.
 
-``differences(original, update)`` lists every :class:`~.json_changes.Change` between the
+``differences(original, update)`` lists every :class:`~.changes.Change` between the
 schema data was written with (``original``) and the one it will be read with
 (``update``); the change is backward compatible iff each one is in
-:data:`~.json_changes.COMPATIBLE_CHANGES`.  This module holds the dispatch — references,
+:data:`~.changes.COMPATIBLE_CHANGES`.  This module holds the dispatch — references,
 type changes, unions and intersections, ``not``, ``enum``/``const`` and the scalar
-bounds — while :mod:`~.json_diff_models` handles objects and arrays, whose verdicts
+bounds — while :mod:`~.diff_models` handles objects and arrays, whose verdicts
 hinge on open, closed and partially open content models.
 
 Recursive schemas make the comparison a graph walk.  Each (original, update) pair of
@@ -26,9 +26,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from eventscope.schemas import json_diff_models
-from eventscope.schemas.json_changes import Change, all_compatible
-from eventscope.schemas.json_diff_context import (
+from eventscope.schemas.json import diff_models
+from eventscope.schemas.json.changes import Change, all_compatible
+from eventscope.schemas.json.diff_context import (
     Ctx,
     PairKey,
     Run,
@@ -36,7 +36,7 @@ from eventscope.schemas.json_diff_context import (
     compare_bound,
     same_value,
 )
-from eventscope.schemas.json_nodes import (
+from eventscope.schemas.json.nodes import (
     CombinedNode,
     ConstNode,
     EmptyNode,
@@ -196,7 +196,7 @@ def _compare_same_kind(ctx: Ctx, original: Node, update: Node) -> None:
             narrowed = ctx.compatible_with(update.inner, original.inner)
             ctx.add("NOT_TYPE_NARROWED" if narrowed else "NOT_TYPE_EXTENDED")
     else:
-        json_diff_models.compare_models(ctx, original, update)
+        diff_models.compare_models(ctx, original, update)
 
 
 def _same_kind(original: Node, update: Node) -> bool:

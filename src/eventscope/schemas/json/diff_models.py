@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import re
 
-from eventscope.schemas.json_diff_context import Ctx, compare_bound
-from eventscope.schemas.json_nodes import ArrayNode, EmptyNode, FalseNode, Node, ObjectNode
+from eventscope.schemas.json.diff_context import Ctx, compare_bound
+from eventscope.schemas.json.nodes import ArrayNode, EmptyNode, FalseNode, Node, ObjectNode
 
 
 def compare_models(ctx: Ctx, original: Node, update: Node) -> None:

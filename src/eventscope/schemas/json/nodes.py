@@ -5,7 +5,7 @@ first loads each document into a tree of typed schemas (string, number, object, 
 enum, combined, ...) and compares those trees.  Which keywords end up together in one
 node decides the verdict — ``{"type": "string", "enum": [...]}`` is an ``allOf`` of an
 enum and a string, not a string with an enum — so this module gives eventscope the same
-node kinds, and :mod:`eventscope.schemas.json_loader` builds them the way the registry
+node kinds, and :mod:`eventscope.schemas.json.loader` builds them the way the registry
 does.
 
 Nodes compare by identity (``eq=False``): a recursive schema is a graph, and the diff

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from eventscope.schemas.errors import SchemaParseError
-from eventscope.schemas.json_loader import (
+from eventscope.schemas.json.loader import (
     COMBINATORS,
     NUMBER_KEYWORDS,
     Loader,
@@ -21,7 +21,7 @@ from eventscope.schemas.json_loader import (
     json_path,
     number,
 )
-from eventscope.schemas.json_nodes import (
+from eventscope.schemas.json.nodes import (
     ArrayNode,
     BooleanNode,
     CombinedNode,

@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from eventscope.schemas.json_changes import Change, all_compatible
-from eventscope.schemas.json_nodes import Node
+from eventscope.schemas.json.changes import Change, all_compatible
+from eventscope.schemas.json.nodes import Node
 
 PairKey = tuple[int, int]
 Comparer = Callable[["Ctx", Node | None, Node | None], None]
