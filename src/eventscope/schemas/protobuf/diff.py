@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 from google.protobuf import descriptor_pb2
 
-from eventscope.schemas.protobuf_compile import CompiledSchema
+from eventscope.schemas.protobuf.compile import CompiledSchema
 
 FieldProto = descriptor_pb2.FieldDescriptorProto
 MessageProto = descriptor_pb2.DescriptorProto

@@ -1,14 +1,14 @@
 """Protobuf schemas: compile .proto text with protoc, judge changes as the registry does.
 
 This is the per-format module behind ``check_compatibility(..., format="protobuf")``.
-Parsing is done by protoc (see :mod:`eventscope.schemas.protobuf_compile`) so a schema
+Parsing is done by protoc (see :mod:`eventscope.schemas.protobuf.compile`) so a schema
 that protoc rejects is reported with its line and column, and a schema's imports are
 resolved exactly as code generation would resolve them: from ``references`` (import path
 → .proto text, as in the registry's schema references) or from the well-known types
 (``google/protobuf/*.proto``) that grpcio-tools bundles.
 
 The verdict follows Confluent Schema Registry's Protobuf rules (see
-:mod:`eventscope.schemas.protobuf_diff`): each incompatibility's ``type`` is the
+:mod:`eventscope.schemas.protobuf.diff`): each incompatibility's ``type`` is the
 registry's ``Difference.Type`` name and its ``location`` the registry's path, e.g.
 ``#/Order/2`` for field number 2 of message ``Order``.
 """
@@ -19,8 +19,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from eventscope.schemas.errors import SchemaParseError
-from eventscope.schemas.protobuf_compile import CompiledSchema, compile_schema
-from eventscope.schemas.protobuf_diff import compare
+from eventscope.schemas.protobuf.compile import CompiledSchema, compile_schema
+from eventscope.schemas.protobuf.diff import compare
 from eventscope.schemas.verdicts import Incompatibility
 
 
