@@ -14,10 +14,8 @@ import pytest
 from eventscope.contracts.pact_files import MessageInteraction
 from eventscope.contracts.report import describe_schema_verdict
 from eventscope.contracts.schema_check import check_interaction_against_registry
+from eventscope.registry import EmbeddedRegistry, RegistryClient, SchemaReference
 from eventscope.schemas import Mode
-from eventscope.schemas.registry_client import RegistryClient
-from eventscope.schemas.registry_models import SchemaReference
-from eventscope.schemas.registry_server import EmbeddedRegistry
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "contracts"
 INI = "[pytest]\nasyncio_default_fixture_loop_scope = function\n"

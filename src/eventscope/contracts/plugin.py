@@ -40,8 +40,8 @@ if TYPE_CHECKING:
         InteractionOutcome,
         VerificationRun,
     )
+    from eventscope.registry.client import RegistryClient
     from eventscope.schemas import Subject
-    from eventscope.schemas.registry_client import RegistryClient
 
 VERIFICATION_MARK = "eventscope_verification"
 SCHEMA_MARK = "eventscope_schema"
@@ -144,7 +144,7 @@ class Settings:
             )
         registry = value("registry")[0]
         if registry:
-            from eventscope.schemas.registry_client import RegistryClient
+            from eventscope.registry.client import RegistryClient
 
             try:
                 RegistryClient(registry)
@@ -240,7 +240,7 @@ class ContractSession:
         if self.settings.registry is None:
             return check_interaction(interaction, self.subjects())
         if self._registry is None:
-            from eventscope.schemas.registry_client import RegistryClient
+            from eventscope.registry.client import RegistryClient
 
             self._registry = RegistryClient(self.settings.registry)
         return check_interaction_against_registry(interaction, self._registry)

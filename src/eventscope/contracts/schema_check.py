@@ -35,8 +35,8 @@ from eventscope.contracts.pact_files import MessageInteraction
 from eventscope.schemas import Subject
 
 if TYPE_CHECKING:
-    from eventscope.schemas.registry_client import RegistryClient
-    from eventscope.schemas.registry_models import RegisteredSchema
+    from eventscope.registry.client import RegistryClient
+    from eventscope.registry.models import RegisteredSchema
 
 SUBJECT_SUFFIX = "-value"
 
@@ -92,7 +92,7 @@ def check_interaction_against_registry(
 ) -> SchemaVerdict:
     """Validate the example body against the latest version its destination's subject
     has in ``registry`` (the schema producers serialise with in production)."""
-    from eventscope.schemas.registry_errors import RegistryError
+    from eventscope.registry.errors import RegistryError
 
     destination = interaction.destination
     if destination is None:

@@ -1,4 +1,15 @@
-"""Schema compatibility with Confluent Schema Registry's verdicts."""
+"""Schema compatibility with Confluent Schema Registry's verdicts.
+
+The registry (server and client) moved to :mod:`eventscope.registry`, which is built on
+this package.  Its names that used to be exported here (``EmbeddedRegistry``,
+``RegistryClient``, the registry errors and models) still resolve, through
+:func:`__getattr__`, which imports :mod:`eventscope.registry` only when one of them is
+asked for — so a schema check never imports the registry or :mod:`http.server`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
 
 from eventscope.schemas.caches import clear_caches
 from eventscope.schemas.compatibility import check_compatibility
@@ -14,46 +25,20 @@ from eventscope.schemas.directory import (
 from eventscope.schemas.errors import SchemaParseError
 from eventscope.schemas.files import SchemaFileError, check_files
 from eventscope.schemas.formats import FORMATS, FormatModule, format_module
-from eventscope.schemas.registry_client import RegistryClient
-from eventscope.schemas.registry_errors import (
-    CompatibilityNotConfiguredError,
-    IncompatibleSchemaError,
-    InvalidSchemaError,
-    RegistryError,
-    RegistryUnavailableError,
-    SchemaNotFoundError,
-    SubjectNotFoundError,
-    VersionNotFoundError,
-)
-from eventscope.schemas.registry_models import RegisteredSchema, SchemaReference, StoredSchema
-from eventscope.schemas.registry_server import EmbeddedRegistry
 from eventscope.schemas.verdicts import CompatibilityResult, Incompatibility, Mode
 
 __all__ = [
     "FORMATS",
-    "CompatibilityNotConfiguredError",
     "CompatibilityResult",
     "DirectoryReport",
-    "EmbeddedRegistry",
     "FormatModule",
     "Incompatibility",
-    "IncompatibleSchemaError",
-    "InvalidSchemaError",
     "Mode",
-    "RegisteredSchema",
-    "RegistryClient",
-    "RegistryError",
-    "RegistryUnavailableError",
     "SchemaDirectoryError",
     "SchemaFileError",
-    "SchemaNotFoundError",
     "SchemaParseError",
-    "SchemaReference",
-    "StoredSchema",
     "Subject",
-    "SubjectNotFoundError",
     "SubjectReport",
-    "VersionNotFoundError",
     "check_compatibility",
     "check_directory",
     "check_files",
@@ -62,3 +47,31 @@ __all__ = [
     "format_module",
     "load_schema_directory",
 ]
+
+#: Names this package exported before the registry became :mod:`eventscope.registry`.
+_REGISTRY_NAMES = frozenset(
+    {
+        "CompatibilityNotConfiguredError",
+        "EmbeddedRegistry",
+        "IncompatibleSchemaError",
+        "InvalidSchemaError",
+        "RegisteredSchema",
+        "RegistryClient",
+        "RegistryError",
+        "RegistryUnavailableError",
+        "SchemaNotFoundError",
+        "SchemaReference",
+        "StoredSchema",
+        "SubjectNotFoundError",
+        "VersionNotFoundError",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    """Resolve a registry name from :mod:`eventscope.registry`, importing it then (PEP 562)."""
+    if name in _REGISTRY_NAMES:
+        import eventscope.registry
+
+        return getattr(eventscope.registry, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -20,22 +20,22 @@ from typing import Any
 import pytest
 
 from eventscope.cli import main
-from eventscope.schemas import Mode, SchemaDirectoryError
-from eventscope.schemas.registry_client import RegistryClient
-from eventscope.schemas.registry_errors import (
+from eventscope.registry import (
     CompatibilityNotConfiguredError,
+    EmbeddedRegistry,
     IncompatibleSchemaError,
     InvalidCompatibilityLevelError,
     InvalidSchemaError,
     InvalidVersionError,
+    RegistryClient,
     RegistryUnavailableError,
     SchemaNotFoundError,
+    SchemaReference,
     SubjectNotFoundError,
     SubjectNotSoftDeletedError,
     VersionNotFoundError,
 )
-from eventscope.schemas.registry_models import SchemaReference
-from eventscope.schemas.registry_server import EmbeddedRegistry
+from eventscope.schemas import Mode, SchemaDirectoryError
 
 pytest.importorskip("fastavro")  # the schema formats are an optional extra
 

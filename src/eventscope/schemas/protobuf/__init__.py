@@ -3,8 +3,8 @@
 What the formats table needs from a format: :func:`parse`, :func:`is_parsed` and
 :func:`backward_incompatibilities` (in :mod:`.checker`), plus the parsed type.  Behind
 them: compiling .proto text with protoc (:mod:`.compile`) and comparing descriptors by
-the registry's rules (:mod:`.diff`).  Only this package imports grpcio-tools, so other
-formats never load protoc.
+the registry's rules (:mod:`.diff`).  Of the formats, only this one imports grpcio-tools, so
+checking Avro or JSON Schema never loads protoc.
 """
 
 from eventscope.schemas.protobuf.checker import backward_incompatibilities, is_parsed, parse

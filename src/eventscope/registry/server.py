@@ -1,6 +1,6 @@
 """An embedded Confluent-compatible schema registry for local work, tests and CI.
 
-Serializers, the Confluent clients and :class:`~eventscope.schemas.RegistryClient` talk
+Serializers, the Confluent clients and :class:`~eventscope.registry.RegistryClient` talk
 to it as to Confluent Schema Registry: the same paths, JSON shapes, content type and
 error codes, for the part of the REST API that registering, reading and checking schemas
 uses.  It needs no JVM, no Kafka and no container, starts in milliseconds, keeps
@@ -38,21 +38,21 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from eventscope.schemas.formats import SCHEMA_TYPES
-from eventscope.schemas.registry_errors import (
+from eventscope.registry.errors import (
     BadRequestError,
     InvalidSchemaError,
     InvalidVersionError,
     RegistryError,
     SchemaNotFoundError,
 )
-from eventscope.schemas.registry_models import (
+from eventscope.registry.models import (
     DEFAULT_SCHEMA_TYPE,
     SchemaReference,
     references_from_json,
     schema_json,
 )
-from eventscope.schemas.registry_store import LATEST, RegistryStore, parse_mode
+from eventscope.registry.store import LATEST, RegistryStore, parse_mode
+from eventscope.schemas.formats import SCHEMA_TYPES
 from eventscope.schemas.verdicts import Mode
 
 CONTENT_TYPE = "application/vnd.schemaregistry.v1+json"
@@ -346,7 +346,7 @@ class EmbeddedRegistry:
         self.store = RegistryStore(compatibility)
         self.preloaded = 0
         if schemas is not None:
-            from eventscope.schemas.registry_preload import preload
+            from eventscope.registry.preload import preload
 
             self.preloaded = preload(self.store, schemas)
         self._server: _Server | None = None

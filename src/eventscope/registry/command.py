@@ -12,8 +12,8 @@ import argparse
 from pathlib import Path
 
 from eventscope.errors import UsageError
+from eventscope.registry.server import EmbeddedRegistry
 from eventscope.schemas.directory import SchemaDirectoryError
-from eventscope.schemas.registry_server import EmbeddedRegistry
 from eventscope.schemas.verdicts import Mode
 
 

@@ -21,11 +21,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from eventscope.registry.errors import RegistryError
+from eventscope.registry.models import SchemaReference, schema_type_of
+from eventscope.registry.store import RegistryStore
 from eventscope.schemas.directory import SchemaDirectoryError, Subject, load_schema_directory
 from eventscope.schemas.files import SchemaFileError, load_schema, read_schema_text
-from eventscope.schemas.registry_errors import RegistryError
-from eventscope.schemas.registry_models import SchemaReference, schema_type_of
-from eventscope.schemas.registry_store import RegistryStore
 
 
 def preload(store: RegistryStore, root: Path | str) -> int:

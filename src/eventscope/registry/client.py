@@ -5,7 +5,7 @@ eventscope's embedded registry speak the same REST API.  This client covers what
 tooling need from it: register and read schemas, check a candidate before registering
 it, and read or change compatibility levels.  It uses ``urllib`` (no dependency to pin
 against a service's own) and maps every error reply to the exception for its Confluent
-error code (:mod:`eventscope.schemas.registry_errors`), whose message names the registry,
+error code (:mod:`eventscope.registry.errors`), whose message names the registry,
 says what was refused and carries the code; a registry that cannot be reached raises
 :class:`RegistryUnavailableError` saying so, never a bare socket error.
 
@@ -32,8 +32,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
-from eventscope.schemas.registry_errors import RegistryError, RegistryUnavailableError, error_for
-from eventscope.schemas.registry_models import (
+from eventscope.registry.errors import RegistryError, RegistryUnavailableError, error_for
+from eventscope.registry.models import (
     DEFAULT_SCHEMA_TYPE,
     RegisteredSchema,
     SchemaReference,

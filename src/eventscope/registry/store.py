@@ -23,10 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from eventscope.schemas.compatibility import check_compatibility
-from eventscope.schemas.errors import SchemaParseError
-from eventscope.schemas.formats import SCHEMA_TYPES, format_module
-from eventscope.schemas.registry_errors import (
+from eventscope.registry.errors import (
     CompatibilityNotConfiguredError,
     IncompatibleSchemaError,
     InvalidCompatibilityLevelError,
@@ -38,7 +35,10 @@ from eventscope.schemas.registry_errors import (
     SubjectSoftDeletedError,
     VersionNotFoundError,
 )
-from eventscope.schemas.registry_models import RegisteredSchema, SchemaReference, StoredSchema
+from eventscope.registry.models import RegisteredSchema, SchemaReference, StoredSchema
+from eventscope.schemas.compatibility import check_compatibility
+from eventscope.schemas.errors import SchemaParseError
+from eventscope.schemas.formats import SCHEMA_TYPES, format_module
 from eventscope.schemas.verdicts import Incompatibility, Mode
 
 LATEST = -1

@@ -1,0 +1,64 @@
+"""A Confluent-compatible schema registry: an embedded server, and a client for any registry.
+
+Built on :mod:`eventscope.schemas`, which judges every schema registered here; nothing in
+:mod:`eventscope.schemas` imports this package at import time.
+
+:class:`RegistryClient`, the error classes and the models load with the package.
+:class:`EmbeddedRegistry` (the HTTP server) is imported the first time it is asked for,
+so code that only talks to a registry never imports :mod:`http.server`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from eventscope.registry.client import RegistryClient
+from eventscope.registry.errors import (
+    BadRequestError,
+    CompatibilityNotConfiguredError,
+    IncompatibleSchemaError,
+    InvalidCompatibilityLevelError,
+    InvalidSchemaError,
+    InvalidVersionError,
+    RegistryError,
+    RegistryUnavailableError,
+    SchemaNotFoundError,
+    SubjectNotFoundError,
+    SubjectNotSoftDeletedError,
+    SubjectSoftDeletedError,
+    VersionNotFoundError,
+)
+from eventscope.registry.models import RegisteredSchema, SchemaReference, StoredSchema
+
+if TYPE_CHECKING:
+    from eventscope.registry.server import EmbeddedRegistry
+
+__all__ = [
+    "BadRequestError",
+    "CompatibilityNotConfiguredError",
+    "EmbeddedRegistry",
+    "IncompatibleSchemaError",
+    "InvalidCompatibilityLevelError",
+    "InvalidSchemaError",
+    "InvalidVersionError",
+    "RegisteredSchema",
+    "RegistryClient",
+    "RegistryError",
+    "RegistryUnavailableError",
+    "SchemaNotFoundError",
+    "SchemaReference",
+    "StoredSchema",
+    "SubjectNotFoundError",
+    "SubjectNotSoftDeletedError",
+    "SubjectSoftDeletedError",
+    "VersionNotFoundError",
+]
+
+
+def __getattr__(name: str) -> Any:
+    """Import the server on first use of :class:`EmbeddedRegistry` (PEP 562)."""
+    if name == "EmbeddedRegistry":
+        from eventscope.registry.server import EmbeddedRegistry
+
+        return EmbeddedRegistry
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
