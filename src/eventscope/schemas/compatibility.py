@@ -1,7 +1,8 @@
 """Compatibility verdicts with Confluent Schema Registry's meaning of each mode.
 
-Every format module answers one question: can consumers that use ``new`` read data
-written with ``old`` (``backward_incompatibilities(new, old)``)?  The seven modes are
+Every format module (found through the formats table, :mod:`.formats`) answers one
+question: can consumers that use ``new`` read data written with ``old``
+(``backward_incompatibilities(new, old)``)?  The seven modes are
 combinations of that question, asked in one or both directions, against the latest
 previous version only or against all of them — exactly how the registry composes them.
 """
