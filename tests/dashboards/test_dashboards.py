@@ -17,8 +17,10 @@ from grafana_foundation_sdk.models import prometheus
 
 from eventscope import catalog
 from eventscope.alerts import all_alerts, recordings
-from eventscope.dashboards import Config, Kind, build_dashboards
+from eventscope.config import Config
+from eventscope.dashboards import build_dashboards
 from eventscope.generate import generated_files
+from eventscope.monitoring import Kind
 from tests.alerts.tools import example_config, promtool
 from tests.dashboards.queries import (
     catalog_series,
@@ -142,16 +144,14 @@ def test_panels_have_units_descriptions_and_thresholds_where_alerts_fire(
                 continue
             assert panel["description"], panel["title"]
             assert panel["fieldConfig"]["defaults"]["unit"], panel["title"]
-    alerting_panels = {(a.dashboard, a.panel) for a in all_alerts(config)}
-    built = {d.kind: d for d in build_dashboards(config)}
     by_uid = {d["uid"]: d for d in dashboards}
-    for kind, key in alerting_panels:
-        panel_id = built[kind].panel_ids[key]
-        panel = next(p for p in panels(by_uid[built[kind].uid]) if p["id"] == panel_id)
+    for alert in all_alerts(config):
+        uid = f"{config.name}-{alert.dashboard.value}"
+        panel = next(p for p in panels(by_uid[uid]) if p["id"] == alert.panel.id)
         if panel["type"] == "table":
             continue
         steps = panel["fieldConfig"]["defaults"]["thresholds"]["steps"]
-        assert len(steps) > 1, f"{key}: no threshold line where its alert fires"
+        assert len(steps) > 1, f"{alert.panel!r}: no threshold line where its alert fires"
 
 
 def test_units_match_what_the_queries_measure(dashboards: list[dict]) -> None:
