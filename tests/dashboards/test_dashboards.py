@@ -8,7 +8,6 @@ from itertools import combinations
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 from grafana_foundation_sdk.cog import plugins
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
@@ -21,7 +20,7 @@ from eventscope.config import Config
 from eventscope.dashboards import build_dashboards
 from eventscope.generate import generated_files
 from eventscope.monitoring import Kind
-from tests.alerts.tools import example_config, promtool
+from tests.alerts.tools import promtool
 from tests.dashboards.queries import (
     catalog_series,
     metric_names,
@@ -32,19 +31,7 @@ from tests.dashboards.queries import (
     variable_queries,
 )
 
-CONFIGS = {"defaults": Config, "example": example_config}
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
-
-
-@pytest.fixture(params=sorted(CONFIGS), scope="module")
-def config(request: pytest.FixtureRequest) -> Config:
-    return CONFIGS[request.param]()
-
-
-@pytest.fixture(scope="module")
-def dashboards(config: Config) -> list[dict[str, Any]]:
-    files = generated_files(config)
-    return [json.loads(v) for k, v in sorted(files.items()) if k.startswith("dashboards/")]
 
 
 def test_four_dashboards_with_stable_uids(config: Config, dashboards: list[dict]) -> None:
