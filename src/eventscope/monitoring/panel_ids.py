@@ -33,6 +33,8 @@ class PanelId(Enum):
 
 @unique
 class OverviewPanel(PanelId):
+    """The overview dashboard; alerts link to its error-ratio, latency and send-error panels."""
+
     GLANCE_ROW = 1
     CONSUMED_TOTAL = 2
     SENT_TOTAL = 3
@@ -57,6 +59,8 @@ class OverviewPanel(PanelId):
 
 @unique
 class LagPanel(PanelId):
+    """The consumer lag dashboard; the lag, stall and exporter alerts link here."""
+
     GLANCE_ROW = 1
     TOTAL = 2
     OLDEST = 3
@@ -83,6 +87,8 @@ class LagPanel(PanelId):
 
 @unique
 class DeadLetterPanel(PanelId):
+    """The dead-letter dashboard; the dead-letter alerts link to reasons and depth."""
+
     GLANCE_ROW = 1
     RATE_TOTAL = 2
     IN_RANGE = 3
@@ -100,6 +106,8 @@ class DeadLetterPanel(PanelId):
 
 @unique
 class SloPanel(PanelId):
+    """The SLO dashboard: one row of six panels per objective; burn alerts link to BURN."""
+
     ERRORS_ROW = 1
     ERRORS_OBJECTIVE = 2
     ERRORS_SLI = 3
