@@ -16,10 +16,12 @@ from typing import Any
 
 from eventscope import catalog
 from eventscope.alerts import ERROR_BUDGET_BURN, LATENCY_BUDGET_BURN, Alert, all_alerts
-from eventscope.alerts.prometheus import PanelIndex, alert_labels, annotations
+from eventscope.alerts.prometheus import alert_labels, annotations
 from eventscope.catalog import Metric, Outcome
-from eventscope.dashboards import Config, build_dashboards
-from eventscope.dashboards.promql import (
+from eventscope.config import Config
+from eventscope.generate.documents import SLO_RULES, THRESHOLD_RULES
+from eventscope.monitoring import BURN_WINDOWS
+from eventscope.monitoring.promql import (
     DESTINATION,
     ERROR_TYPE,
     GROUP,
@@ -31,8 +33,6 @@ from eventscope.dashboards.promql import (
     REASON,
     SYSTEM,
 )
-from eventscope.dashboards.signals import BURN_WINDOWS
-from eventscope.generate.files import SLO_RULES, THRESHOLD_RULES
 
 PER_MINUTE = 1000
 """Messages per minute in ratio scenarios, so a ratio r is r * 1000 bad ones."""
@@ -405,11 +405,11 @@ def cases(config: Config) -> list[Case]:
     return [*_threshold_cases(config, by_key, w), *_burn_cases(config, alerts, w)]
 
 
-def _test_group(case: Case, config: Config, panels: PanelIndex) -> dict[str, Any]:
+def _test_group(case: Case, config: Config) -> dict[str, Any]:
     expected = []
     for e in case.expected:
         labels = {**e.labels, **alert_labels(e.alert, config)}
-        notes = annotations(e.alert, config, panels)
+        notes = annotations(e.alert, config)
         expected.append(
             {
                 "exp_labels": labels,
@@ -432,7 +432,6 @@ def _test_group(case: Case, config: Config, panels: PanelIndex) -> dict[str, Any
 
 def promtool_tests(config: Config) -> dict[str, dict[str, Any]]:
     """``promtool test rules`` documents by file name, one per generated rule file."""
-    panels: PanelIndex = {d.kind: d.panel_ids for d in build_dashboards(config)}
     slo_alerts = {ERROR_BUDGET_BURN, LATENCY_BUDGET_BURN}
     documents = {}
     for rule_file, wanted in ((THRESHOLD_RULES, False), (SLO_RULES, True)):
@@ -441,7 +440,7 @@ def promtool_tests(config: Config) -> dict[str, dict[str, Any]]:
             "rule_files": [name],
             "evaluation_interval": "1m",
             "tests": [
-                _test_group(case, config, panels)
+                _test_group(case, config)
                 for case in cases(config)
                 if (case.alertname in slo_alerts) == wanted
             ],

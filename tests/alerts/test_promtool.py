@@ -8,8 +8,8 @@ import pytest
 import yaml
 
 from eventscope.alerts import all_alerts
-from eventscope.dashboards import Config
-from eventscope.generate.files import SLO_RULES, THRESHOLD_RULES
+from eventscope.config import Config
+from eventscope.generate.documents import SLO_RULES, THRESHOLD_RULES
 from tests.alerts.scenarios import cases, promtool_tests
 from tests.alerts.tools import example_config, promtool, write_generated
 

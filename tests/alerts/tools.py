@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from eventscope.dashboards import Config, load_config
+from eventscope.config import Config, load_config
 from eventscope.generate import generated_files, write_files
 
 REPO = Path(__file__).resolve().parents[2]

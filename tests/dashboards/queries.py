@@ -13,7 +13,7 @@ from typing import Any
 
 from eventscope import catalog
 from eventscope.alerts import recordings
-from eventscope.dashboards import Config
+from eventscope.config import Config
 
 KEYWORDS = {
     "and",

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from eventscope.cli import main
-from eventscope.dashboards import Config, load_config
+from eventscope.config import Config, load_config
 from eventscope.errors import UsageError
 
 

@@ -8,7 +8,6 @@ from itertools import combinations
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 from grafana_foundation_sdk.cog import plugins
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
@@ -17,9 +16,11 @@ from grafana_foundation_sdk.models import prometheus
 
 from eventscope import catalog
 from eventscope.alerts import all_alerts, recordings
-from eventscope.dashboards import Config, Kind, build_dashboards
+from eventscope.config import Config
+from eventscope.dashboards import build_dashboards
 from eventscope.generate import generated_files
-from tests.alerts.tools import example_config, promtool
+from eventscope.monitoring import Kind
+from tests.alerts.tools import promtool
 from tests.dashboards.queries import (
     catalog_series,
     metric_names,
@@ -30,19 +31,7 @@ from tests.dashboards.queries import (
     variable_queries,
 )
 
-CONFIGS = {"defaults": Config, "example": example_config}
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
-
-
-@pytest.fixture(params=sorted(CONFIGS), scope="module")
-def config(request: pytest.FixtureRequest) -> Config:
-    return CONFIGS[request.param]()
-
-
-@pytest.fixture(scope="module")
-def dashboards(config: Config) -> list[dict[str, Any]]:
-    files = generated_files(config)
-    return [json.loads(v) for k, v in sorted(files.items()) if k.startswith("dashboards/")]
 
 
 def test_four_dashboards_with_stable_uids(config: Config, dashboards: list[dict]) -> None:
@@ -142,16 +131,14 @@ def test_panels_have_units_descriptions_and_thresholds_where_alerts_fire(
                 continue
             assert panel["description"], panel["title"]
             assert panel["fieldConfig"]["defaults"]["unit"], panel["title"]
-    alerting_panels = {(a.dashboard, a.panel) for a in all_alerts(config)}
-    built = {d.kind: d for d in build_dashboards(config)}
     by_uid = {d["uid"]: d for d in dashboards}
-    for kind, key in alerting_panels:
-        panel_id = built[kind].panel_ids[key]
-        panel = next(p for p in panels(by_uid[built[kind].uid]) if p["id"] == panel_id)
+    for alert in all_alerts(config):
+        uid = f"{config.name}-{alert.dashboard.value}"
+        panel = next(p for p in panels(by_uid[uid]) if p["id"] == alert.panel.id)
         if panel["type"] == "table":
             continue
         steps = panel["fieldConfig"]["defaults"]["thresholds"]["steps"]
-        assert len(steps) > 1, f"{key}: no threshold line where its alert fires"
+        assert len(steps) > 1, f"{alert.panel!r}: no threshold line where its alert fires"
 
 
 def test_units_match_what_the_queries_measure(dashboards: list[dict]) -> None:

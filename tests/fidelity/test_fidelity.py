@@ -28,10 +28,11 @@ import yaml
 
 from eventscope import catalog
 from eventscope.alerts import all_alerts, recordings
-from eventscope.dashboards import signals
 from eventscope.dashboards.variables import panel_scope
 from eventscope.demo.runner import DemoOptions, DemoResult, run_demo
-from eventscope.generate.files import ALERTS, generated_files
+from eventscope.generate import generated_files
+from eventscope.generate.documents import ALERTS
+from eventscope.monitoring import signals
 from tests.alerts.tools import binary, example_config
 from tests.dashboards.queries import metric_names, substitute, targets, variable_queries
 

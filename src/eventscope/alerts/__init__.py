@@ -1,33 +1,43 @@
 """Prometheus alerting and recording rules, Grafana-managed rules and runbooks.
 
-Every rule is written from the shared PromQL signals (themselves written from the
-metric catalog) and links to the dashboard panel that shows its number and to its
-runbook.  ``all_alerts(config)`` lists the rules; the ``*_file`` / ``*_provisioning``
-functions return the documents the ``generate`` command writes.
+Every rule is written from the shared PromQL signals of :mod:`eventscope.monitoring`
+and links to the panel that shows its number (by declared panel id) and to its runbook;
+this package never imports :mod:`eventscope.dashboards`.  ``all_alerts(config)`` lists
+the rules, one small definition each (:mod:`eventscope.alerts.definitions`); the
+``*_file`` / ``*_provisioning`` functions return the documents the ``generate`` command
+writes.
+
+The Prometheus rule files and the runbooks need no grafana-foundation-sdk:
+``grafana_alert_provisioning`` (built with grafana-foundation-sdk) is imported on first
+use, so ``import eventscope.alerts`` works without the dashboards extra.
 """
 
-from eventscope.alerts.burn_rate import (
+from typing import Any
+
+from eventscope.alerts.definitions import (
     ERROR_BUDGET_BURN,
     LATENCY_BUDGET_BURN,
     burn_rate_alerts,
+    threshold_alerts,
 )
-from eventscope.alerts.grafana import grafana_alert_provisioning
 from eventscope.alerts.model import Alert, Runbook
-from eventscope.alerts.prometheus import (
-    PanelIndex,
-    all_alerts,
-    recordings,
-    slo_rule_file,
-    threshold_rule_file,
-)
-from eventscope.alerts.rules import threshold_alerts
+from eventscope.alerts.prometheus import all_alerts, recordings, slo_rule_file, threshold_rule_file
 from eventscope.alerts.runbooks import runbooks
+
+
+def __getattr__(name: str) -> Any:
+    """Load the SDK-built Grafana provisioning only when someone asks for it."""
+    if name == "grafana_alert_provisioning":
+        from eventscope.alerts.grafana import grafana_alert_provisioning
+
+        return grafana_alert_provisioning
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "ERROR_BUDGET_BURN",
     "LATENCY_BUDGET_BURN",
     "Alert",
-    "PanelIndex",
     "Runbook",
     "all_alerts",
     "burn_rate_alerts",

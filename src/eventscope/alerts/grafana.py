@@ -23,12 +23,11 @@ from grafana_foundation_sdk.builders import alerting, expr, prometheus
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models.alerting import RelativeTimeRange
 
-from eventscope.alerts.burn_rate import burn_rate_alerts
+from eventscope.alerts.definitions import burn_rate_alerts, threshold_alerts
 from eventscope.alerts.model import Alert
-from eventscope.alerts.prometheus import PanelIndex, alert_labels, annotations
-from eventscope.alerts.rules import threshold_alerts
-from eventscope.dashboards.config import Config
-from eventscope.dashboards.links import uid as dashboard_uid
+from eventscope.alerts.prometheus import alert_labels, annotations
+from eventscope.config import Config
+from eventscope.monitoring.links import uid as dashboard_uid
 
 EXPRESSION_DATASOURCE = "__expr__"
 ANY_SERIES = "is_number($A) || is_nan($A) || is_inf($A)"
@@ -58,8 +57,8 @@ def _grafana_templates(text: str) -> str:
     return text.replace("{{ $value |", "{{ $values.A.Value |")
 
 
-def _rule(alert: Alert, config: Config, panels: PanelIndex, group: str) -> dict[str, Any]:
-    notes = {k: _grafana_templates(v) for k, v in annotations(alert, config, panels).items()}
+def _rule(alert: Alert, config: Config, group: str) -> dict[str, Any]:
+    notes = {k: _grafana_templates(v) for k, v in annotations(alert, config).items()}
     query = (
         alerting.Query("A")
         .datasource_uid(config.grafana.datasource_uid)
@@ -89,11 +88,11 @@ def _rule(alert: Alert, config: Config, panels: PanelIndex, group: str) -> dict[
     for key in _API_ONLY:
         rule.pop(key, None)
     rule["dashboardUid"] = dashboard_uid(config, alert.dashboard)
-    rule["panelId"] = panels[alert.dashboard][alert.panel]
+    rule["panelId"] = alert.panel.id
     return rule
 
 
-def grafana_alert_provisioning(config: Config, panels: PanelIndex) -> dict[str, Any]:
+def grafana_alert_provisioning(config: Config) -> dict[str, Any]:
     """A provisioning file (``provisioning/alerting``) with both rule groups."""
     groups = []
     for name, alerts in (
@@ -106,7 +105,7 @@ def grafana_alert_provisioning(config: Config, panels: PanelIndex) -> dict[str, 
                 "name": name,
                 "folder": config.grafana.folder,
                 "interval": EVALUATION_INTERVAL,
-                "rules": [_rule(a, config, panels, name) for a in alerts],
+                "rules": [_rule(a, config, name) for a in alerts],
             }
         )
     return {"apiVersion": 1, "groups": groups}

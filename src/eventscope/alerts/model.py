@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from eventscope.dashboards.links import Kind
+from eventscope.monitoring import Kind, PanelId
 
 CRITICAL = "critical"
 WARNING = "warning"
@@ -45,15 +45,18 @@ class Alert:
     severity: str
     summary: str
     description: str
-    dashboard: Kind
-    panel: str
-    """Key of the panel the dashboard link opens (see ``GeneratedDashboard.panel_ids``)."""
+    panel: PanelId
+    """The panel the dashboard link opens: the one that shows the alert's number."""
     signals: tuple[str, ...]
     runbook: Runbook
     link_variables: Mapping[str, str] = field(default_factory=dict)
     """Dashboard variable → alert label, so the link opens on the offending group."""
     labels: Mapping[str, str] = field(default_factory=dict)
     """Labels besides ``severity`` (burn-rate windows) that tell rules of one name apart."""
+
+    @property
+    def dashboard(self) -> Kind:
+        return self.panel.dashboard
 
     @property
     def key(self) -> str:

@@ -1,6 +1,8 @@
 """Prometheus rule files: recording rules for every ratio and quantile, then the alerts.
 
-Two files, each a recording group followed by the alerts that read it: the threshold
+Nothing here needs grafana-foundation-sdk: each alert names its panel by declared id,
+so the files render without building (or being able to build) any dashboard.  Two
+files, each a recording group followed by the alerts that read it: the threshold
 alerts, and the SLO burn-rate alerts (whose recorded SLIs the SLO dashboard also reads).
 Rule dictionaries keep Prometheus' own key names; the ``generate`` command dumps them to
 YAML with sorted keys.
@@ -8,19 +10,19 @@ YAML with sorted keys.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
-from eventscope.alerts.burn_rate import burn_rate_alerts
+from eventscope.alerts.definitions import burn_rate_alerts, threshold_alerts
 from eventscope.alerts.model import Alert
-from eventscope.alerts.rules import threshold_alerts
-from eventscope.dashboards import signals
-from eventscope.dashboards.config import Config
-from eventscope.dashboards.links import Kind, dashboard_url, runbook_url
-from eventscope.dashboards.promql import config_scope
-
-PanelIndex = Mapping[Kind, Mapping[str, int]]
-"""Panel ids by dashboard and panel key, from the built dashboards."""
+from eventscope.config import Config
+from eventscope.monitoring import (
+    Recording,
+    alerting_recordings,
+    config_scope,
+    dashboard_url,
+    runbook_url,
+    slo_recordings,
+)
 
 
 def all_alerts(config: Config) -> list[Alert]:
@@ -28,26 +30,25 @@ def all_alerts(config: Config) -> list[Alert]:
     return [*threshold_alerts(config), *burn_rate_alerts(config)]
 
 
-def recordings(config: Config) -> dict[str, list[signals.Recording]]:
+def recordings(config: Config) -> dict[str, list[Recording]]:
     """Recording rules by group name."""
     scope = config_scope(config)
     return {
-        f"{config.name}-recording": signals.alerting_recordings(scope),
-        f"{config.name}-slo-recording": signals.slo_recordings(
+        f"{config.name}-recording": alerting_recordings(scope),
+        f"{config.name}-slo-recording": slo_recordings(
             scope, config.slo.latency_seconds, config.slo.window
         ),
     }
 
 
-def annotations(alert: Alert, config: Config, panels: PanelIndex) -> dict[str, str]:
+def annotations(alert: Alert, config: Config) -> dict[str, str]:
     """Summary, description and the two links every alert carries."""
     variables = {name: "{{ $labels." + lbl + " }}" for name, lbl in alert.link_variables.items()}
-    panel_id = panels[alert.dashboard][alert.panel]
     return {
         "summary": alert.summary,
         "description": alert.description,
         "runbook_url": runbook_url(config, alert.name),
-        "dashboard_url": dashboard_url(config, alert.dashboard, panel_id, variables),
+        "dashboard_url": dashboard_url(config, alert.dashboard, alert.panel.id, variables),
     }
 
 
@@ -55,21 +56,21 @@ def alert_labels(alert: Alert, config: Config) -> dict[str, str]:
     return {**config.alert_labels, **alert.labels, "severity": alert.severity}
 
 
-def _rule(alert: Alert, config: Config, panels: PanelIndex) -> dict[str, Any]:
+def _rule(alert: Alert, config: Config) -> dict[str, Any]:
     return {
         "alert": alert.name,
         "expr": alert.expr,
         "for": alert.for_,
         "labels": alert_labels(alert, config),
-        "annotations": annotations(alert, config, panels),
+        "annotations": annotations(alert, config),
     }
 
 
-def _recording_group(name: str, rules: list[signals.Recording]) -> dict[str, Any]:
+def _recording_group(name: str, rules: list[Recording]) -> dict[str, Any]:
     return {"name": name, "rules": [{"record": r.record, "expr": r.expr} for r in rules]}
 
 
-def threshold_rule_file(config: Config, panels: PanelIndex) -> dict[str, Any]:
+def threshold_rule_file(config: Config) -> dict[str, Any]:
     """The recorded ratios and quantile, then the threshold alerts that compare them."""
     recorded = recordings(config)[f"{config.name}-recording"]
     return {
@@ -77,13 +78,13 @@ def threshold_rule_file(config: Config, panels: PanelIndex) -> dict[str, Any]:
             _recording_group(f"{config.name}-recording", recorded),
             {
                 "name": f"{config.name}-alerts",
-                "rules": [_rule(a, config, panels) for a in threshold_alerts(config)],
+                "rules": [_rule(a, config) for a in threshold_alerts(config)],
             },
         ]
     }
 
 
-def slo_rule_file(config: Config, panels: PanelIndex) -> dict[str, Any]:
+def slo_rule_file(config: Config) -> dict[str, Any]:
     """The SLIs over every window (the SLO dashboard reads them), then burn-rate alerts."""
     recorded = recordings(config)[f"{config.name}-slo-recording"]
     return {
@@ -91,7 +92,7 @@ def slo_rule_file(config: Config, panels: PanelIndex) -> dict[str, Any]:
             _recording_group(f"{config.name}-slo-recording", recorded),
             {
                 "name": f"{config.name}-slo-alerts",
-                "rules": [_rule(a, config, panels) for a in burn_rate_alerts(config)],
+                "rules": [_rule(a, config) for a in burn_rate_alerts(config)],
             },
         ]
     }

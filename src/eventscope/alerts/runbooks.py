@@ -10,20 +10,20 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from eventscope.alerts.model import Alert
-from eventscope.alerts.prometheus import PanelIndex, alert_labels
-from eventscope.dashboards.config import Config
-from eventscope.dashboards.links import TITLES, dashboard_url
+from eventscope.alerts.prometheus import alert_labels
+from eventscope.config import Config
+from eventscope.monitoring import TITLES, dashboard_url
 
 
 def _bullets(items: Sequence[str]) -> list[str]:
     return [f"- {item}" for item in items]
 
 
-def runbook(rules: Sequence[Alert], config: Config, panels: PanelIndex) -> str:
+def runbook(rules: Sequence[Alert], config: Config) -> str:
     """The page for one alert name (all its rules: burn-rate alerts have four)."""
     first = rules[0]
     book = first.runbook
-    panel_url = dashboard_url(config, first.dashboard, panels[first.dashboard][first.panel])
+    panel_url = dashboard_url(config, first.dashboard, first.panel.id)
     lines = [
         f"# {first.name}",
         "",
@@ -65,9 +65,9 @@ def runbook(rules: Sequence[Alert], config: Config, panels: PanelIndex) -> str:
     return "\n".join(lines)
 
 
-def runbooks(alerts: Sequence[Alert], config: Config, panels: PanelIndex) -> dict[str, str]:
+def runbooks(alerts: Sequence[Alert], config: Config) -> dict[str, str]:
     """Page text by alert name."""
     by_name: dict[str, list[Alert]] = {}
     for alert in alerts:
         by_name.setdefault(alert.name, []).append(alert)
-    return {name: runbook(rules, config, panels) for name, rules in by_name.items()}
+    return {name: runbook(rules, config) for name, rules in by_name.items()}

@@ -15,24 +15,23 @@ from grafana_foundation_sdk.models.dashboard import (
 )
 
 from eventscope.catalog import Metric
-from eventscope.dashboards import links
-from eventscope.dashboards.config import Config
+from eventscope.config import Config
 from eventscope.dashboards.layout import Board
-from eventscope.dashboards.links import Kind
 from eventscope.dashboards.panels import Link
 from eventscope.dashboards.variables import template_variables
+from eventscope.monitoring import links
+from eventscope.monitoring.links import Kind
 
 TAG = "eventscope"
 
 
 @dataclass(frozen=True)
 class GeneratedDashboard:
-    """One built dashboard and the ids of its panels by key (for alert links)."""
+    """One built dashboard (its panel ids are the ones declared for ``kind``)."""
 
     kind: Kind
     uid: str
     model: Dashboard
-    panel_ids: dict[str, int]
 
 
 def new_board(
@@ -68,7 +67,7 @@ def new_board(
             .icon_color("rgba(0, 211, 255, 1)")
         )
     )
-    return Board(builder)
+    return Board(builder, kind)
 
 
 def link_to(config: Config, kind: Kind) -> Link:
@@ -80,5 +79,5 @@ def above(threshold: float) -> float:
     return threshold if threshold > 0 else math.ulp(0.0)
 
 
-def finish(config: Config, kind: Kind, board: Board) -> GeneratedDashboard:
-    return GeneratedDashboard(kind, links.uid(config, kind), board.build(), dict(board.panel_ids))
+def finish(config: Config, board: Board) -> GeneratedDashboard:
+    return GeneratedDashboard(board.kind, links.uid(config, board.kind), board.build())

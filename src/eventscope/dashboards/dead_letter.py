@@ -1,13 +1,19 @@
-"""The dead-letter dashboard: what gives up, why, and what is piling up."""
+"""The dead-letter dashboard: what gives up, why, and what is piling up.
+
+One function per row; each places its panels under the ids declared in
+:class:`~eventscope.monitoring.DeadLetterPanel` (the dead-letter alerts link to the
+reasons and depth panels).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from eventscope import catalog
 from eventscope.catalog import Outcome
-from eventscope.dashboards import signals
+from eventscope.config import Config
 from eventscope.dashboards.boards import GeneratedDashboard, above, finish, link_to, new_board
-from eventscope.dashboards.config import Config
-from eventscope.dashboards.links import Kind
+from eventscope.dashboards.layout import Board
 from eventscope.dashboards.panels import (
     COUNT,
     MESSAGES_PER_SECOND,
@@ -20,8 +26,9 @@ from eventscope.dashboards.panels import (
     steps,
     time_series,
 )
-from eventscope.dashboards.promql import DESTINATION, GROUP, REASON, SYSTEM
 from eventscope.dashboards.variables import panel_scope
+from eventscope.monitoring import DeadLetterPanel, Kind, signals
+from eventscope.monitoring.promql import DESTINATION, GROUP, REASON, SYSTEM, Scope
 
 W = "$__rate_interval"
 RANGE = "$__range"
@@ -29,9 +36,15 @@ FLOW_LEGEND = f"{show(DESTINATION)} / {show(GROUP)}"
 BY_FLOW = (DESTINATION, GROUP)
 
 
+@dataclass(frozen=True)
+class _Context:
+    """What every row reads: the configuration and the panel scope."""
+
+    config: Config
+    scope: Scope
+
+
 def dead_letter(config: Config) -> GeneratedDashboard:
-    scope = panel_scope(config, with_service=True)
-    t = config.thresholds
     board = new_board(
         config,
         Kind.DEAD_LETTER,
@@ -40,24 +53,29 @@ def dead_letter(config: Config) -> GeneratedDashboard:
         (catalog.CONSUMED_MESSAGES,),
         with_service=True,
     )
-    rate_steps = steps((above(t.dead_letter_rate), RED))
-    depth_steps = steps((above(t.dead_letter_depth), RED))
-    final = signals.outcomes_rate(scope, W, [o for o in Outcome if o is not Outcome.RETRY], ())
+    context = _Context(config, panel_scope(config, with_service=True))
+    for row in (_at_a_glance, _traffic, _before_giving_up):
+        row(board, context)
+    return finish(config, board)
 
-    board.row("At a glance")
-    for key, panel in (
+
+def _at_a_glance(board: Board, c: _Context) -> None:
+    t, scope = c.config.thresholds, c.scope
+    final = signals.outcomes_rate(scope, W, [o for o in Outcome if o is not Outcome.RETRY], ())
+    board.row(DeadLetterPanel.GLANCE_ROW, "At a glance")
+    for panel, built in (
         (
-            "dlq.rate_total",
+            DeadLetterPanel.RATE_TOTAL,
             single_stat(
                 "Dead-letter rate",
                 "Messages per second routed to a dead-letter destination.",
                 Query(signals.dead_letter_rate(scope, W, ())),
                 MESSAGES_PER_SECOND,
-                rate_steps,
+                steps((above(t.dead_letter_rate), RED)),
             ),
         ),
         (
-            "dlq.in_range",
+            DeadLetterPanel.IN_RANGE,
             single_stat(
                 "Dead-lettered in range",
                 "Messages dead-lettered during the dashboard's time range.",
@@ -67,7 +85,7 @@ def dead_letter(config: Config) -> GeneratedDashboard:
             ),
         ),
         (
-            "dlq.share",
+            DeadLetterPanel.SHARE,
             single_stat(
                 "Dead-letter share",
                 "Share of finally handled messages that ended in the dead-letter destination.",
@@ -78,33 +96,36 @@ def dead_letter(config: Config) -> GeneratedDashboard:
             ),
         ),
         (
-            "dlq.depth_total",
+            DeadLetterPanel.DEPTH_TOTAL,
             single_stat(
                 "Waiting in dead-letter destinations",
                 catalog.DEAD_LETTER_DEPTH.help,
                 Query(signals.dead_letter_depth(scope, ())),
                 COUNT,
-                depth_steps,
+                steps((above(t.dead_letter_depth), RED)),
             ),
         ),
     ):
-        board.add(key, panel, width=6, height=4)
+        board.add(panel, built, width=6, height=4)
 
-    board.row("Dead-letter traffic")
+
+def _traffic(board: Board, c: _Context) -> None:
+    t, scope = c.config.thresholds, c.scope
+    board.row(DeadLetterPanel.TRAFFIC_ROW, "Dead-letter traffic")
     board.add(
-        "dlq.rate",
+        DeadLetterPanel.RATE,
         time_series(
             "Dead-lettered by destination and group",
             catalog.DEAD_LETTER_MESSAGES.help
             + f" Alert above {t.dead_letter_rate:g} messages per second.",
             [Query(signals.dead_letter_rate(scope, W, BY_FLOW), FLOW_LEGEND)],
             MESSAGES_PER_SECOND,
-            rate_steps,
+            steps((above(t.dead_letter_rate), RED)),
         ),
         width=12,
     )
     board.add(
-        "dlq.reasons",
+        DeadLetterPanel.REASONS,
         time_series(
             "Dead-lettered by reason",
             "One line per group and reason; the dead-letter alert fires per reason above "
@@ -117,12 +138,12 @@ def dead_letter(config: Config) -> GeneratedDashboard:
                 )
             ],
             MESSAGES_PER_SECOND,
-            rate_steps,
+            steps((above(t.dead_letter_rate), RED)),
         ),
         width=12,
     )
     board.add(
-        "dlq.depth",
+        DeadLetterPanel.DEPTH,
         time_series(
             "Dead-letter depth",
             catalog.DEAD_LETTER_DEPTH.help + f" Alert above {t.dead_letter_depth:g}.",
@@ -133,12 +154,12 @@ def dead_letter(config: Config) -> GeneratedDashboard:
                 )
             ],
             COUNT,
-            depth_steps,
+            steps((above(t.dead_letter_depth), RED)),
         ),
         width=12,
     )
     board.add(
-        "dlq.top_reasons",
+        DeadLetterPanel.TOP_REASONS,
         instant_table(
             "Top reasons in range",
             "Dead-lettered messages per reason during the dashboard's time range.",
@@ -148,9 +169,12 @@ def dead_letter(config: Config) -> GeneratedDashboard:
         width=12,
     )
 
-    board.row("Before giving up")
+
+def _before_giving_up(board: Board, c: _Context) -> None:
+    scope = c.scope
+    board.row(DeadLetterPanel.BEFORE_ROW, "Before giving up")
     board.add(
-        "dlq.retries",
+        DeadLetterPanel.RETRIES,
         time_series(
             "Retries",
             "Deliveries that failed and were retried; a rise here usually precedes "
@@ -161,15 +185,14 @@ def dead_letter(config: Config) -> GeneratedDashboard:
         width=12,
     )
     board.add(
-        "dlq.error_ratio",
+        DeadLetterPanel.ERROR_RATIO,
         time_series(
             "Error ratio by group",
             "Share of messages ending in error or dead-letter, per consumer group.",
             [Query(signals.error_ratio(scope, W, BY_FLOW), FLOW_LEGEND)],
             RATIO,
-            steps((above(t.error_ratio), RED)),
-            links=[link_to(config, Kind.OVERVIEW)],
+            steps((above(c.config.thresholds.error_ratio), RED)),
+            links=[link_to(c.config, Kind.OVERVIEW)],
         ),
         width=12,
     )
-    return finish(config, Kind.DEAD_LETTER, board)

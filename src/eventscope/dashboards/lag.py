@@ -2,16 +2,18 @@
 
 Lag comes from a lag collector (in-process or the standalone exporter), which may
 run under a different scrape job than the services, so this dashboard has no service
-variable.
+variable.  One function per row; each places its panels under the ids declared in
+:class:`~eventscope.monitoring.LagPanel` (most lag alerts link here).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from eventscope import catalog
-from eventscope.dashboards import signals
+from eventscope.config import Config
 from eventscope.dashboards.boards import GeneratedDashboard, above, finish, link_to, new_board
-from eventscope.dashboards.config import Config
-from eventscope.dashboards.links import Kind
+from eventscope.dashboards.layout import Board
 from eventscope.dashboards.panels import (
     COUNT,
     GREEN,
@@ -26,15 +28,17 @@ from eventscope.dashboards.panels import (
     steps,
     time_series,
 )
-from eventscope.dashboards.promql import (
+from eventscope.dashboards.variables import panel_scope
+from eventscope.monitoring import Kind, LagPanel, signals
+from eventscope.monitoring.promql import (
     DESTINATION,
     ERROR_TYPE,
     GROUP,
     LAG_TARGET,
     PARTITION,
     SYSTEM,
+    Scope,
 )
-from eventscope.dashboards.variables import panel_scope
 
 W = "$__rate_interval"
 GROUP_LEGEND = f"{show(DESTINATION)} / {show(GROUP)}"
@@ -44,9 +48,19 @@ BY_GROUP = (DESTINATION, GROUP)
 BY_PARTITION = (DESTINATION, GROUP, PARTITION)
 
 
+@dataclass(frozen=True)
+class _Context:
+    """What every row reads: the configuration, the panel scope, the stall query."""
+
+    config: Config
+    scope: Scope
+
+    @property
+    def stalled(self) -> str:
+        return signals.stalled(self.scope, self.config.thresholds.stalled_after)
+
+
 def consumer_lag(config: Config) -> GeneratedDashboard:
-    scope = panel_scope(config, with_service=False)
-    t = config.thresholds
     board = new_board(
         config,
         Kind.LAG,
@@ -55,14 +69,18 @@ def consumer_lag(config: Config) -> GeneratedDashboard:
         (catalog.CONSUMER_LAG,),
         with_service=False,
     )
-    lag_steps = steps((above(t.lag_messages), RED))
-    seconds_steps = steps((above(t.lag_seconds), RED))
-    stalled = signals.stalled(scope, t.stalled_after)
+    context = _Context(config, panel_scope(config, with_service=False))
+    for row in (_at_a_glance, _lag, _progress, _groups, _exporter):
+        row(board, context)
+    return finish(config, board)
 
-    board.row("At a glance")
-    for key, panel in (
+
+def _at_a_glance(board: Board, c: _Context) -> None:
+    t, scope = c.config.thresholds, c.scope
+    board.row(LagPanel.GLANCE_ROW, "At a glance")
+    for panel, built in (
         (
-            "lag.total",
+            LagPanel.TOTAL,
             single_stat(
                 "Lag",
                 "Messages published but not yet committed, all selected groups together.",
@@ -71,28 +89,28 @@ def consumer_lag(config: Config) -> GeneratedDashboard:
             ),
         ),
         (
-            "lag.oldest",
+            LagPanel.OLDEST,
             single_stat(
                 "Oldest unconsumed",
                 "Age of the oldest message any selected group has not committed yet.",
                 Query(signals.lag_seconds(scope, ())),
                 SECONDS,
-                seconds_steps,
+                steps((above(t.lag_seconds), RED)),
             ),
         ),
         (
-            "lag.stalled_count",
+            LagPanel.STALLED_COUNT,
             single_stat(
                 "Stalled partitions",
                 f"Partitions with lag whose committed position has not moved for "
                 f"{t.stalled_after}.",
-                Query(f"count({stalled}) or vector(0)"),
+                Query(f"count({c.stalled}) or vector(0)"),
                 COUNT,
                 steps((1, RED)),
             ),
         ),
         (
-            "lag.members_total",
+            LagPanel.MEMBERS_TOTAL,
             single_stat(
                 "Consumers attached",
                 catalog.CONSUMER_MEMBERS.help,
@@ -101,34 +119,37 @@ def consumer_lag(config: Config) -> GeneratedDashboard:
             ),
         ),
     ):
-        board.add(key, panel, width=6, height=4)
+        board.add(panel, built, width=6, height=4)
 
-    board.row("Lag")
+
+def _lag(board: Board, c: _Context) -> None:
+    t, scope = c.config.thresholds, c.scope
+    board.row(LagPanel.LAG_ROW, "Lag")
     board.add(
-        "lag.messages",
+        LagPanel.MESSAGES,
         time_series(
             "Lag (messages) by group",
             catalog.CONSUMER_LAG.help + f" Alert above {t.lag_messages:g} messages.",
             [Query(signals.lag_messages(scope, BY_GROUP), GROUP_LEGEND)],
             COUNT,
-            lag_steps,
-            links=[link_to(config, Kind.OVERVIEW)],
+            steps((above(t.lag_messages), RED)),
+            links=[link_to(c.config, Kind.OVERVIEW)],
         ),
         width=12,
     )
     board.add(
-        "lag.seconds",
+        LagPanel.SECONDS,
         time_series(
             "Lag (seconds) by group",
             catalog.CONSUMER_LAG_DURATION.help + f" Alert above {t.lag_seconds:g} s.",
             [Query(signals.lag_seconds(scope, BY_GROUP), GROUP_LEGEND)],
             SECONDS,
-            seconds_steps,
+            steps((above(t.lag_seconds), RED)),
         ),
         width=12,
     )
     board.add(
-        "lag.messages_by_partition",
+        LagPanel.MESSAGES_BY_PARTITION,
         time_series(
             "Lag (messages) by partition",
             "One line per partition, queue or stream: a single hot partition shows here "
@@ -139,7 +160,7 @@ def consumer_lag(config: Config) -> GeneratedDashboard:
         width=12,
     )
     board.add(
-        "lag.seconds_by_partition",
+        LagPanel.SECONDS_BY_PARTITION,
         time_series(
             "Lag (seconds) by partition",
             "Age of the oldest uncommitted message per partition, queue or stream.",
@@ -149,9 +170,12 @@ def consumer_lag(config: Config) -> GeneratedDashboard:
         width=12,
     )
 
-    board.row("Progress")
+
+def _progress(board: Board, c: _Context) -> None:
+    scope = c.scope
+    board.row(LagPanel.PROGRESS_ROW, "Progress")
     board.add(
-        "lag.growth",
+        LagPanel.GROWTH,
         time_series(
             "Lag growth",
             "How fast each group's lag changes, in messages per second (least-squares "
@@ -164,7 +188,7 @@ def consumer_lag(config: Config) -> GeneratedDashboard:
         width=12,
     )
     board.add(
-        "lag.commit_rate",
+        LagPanel.COMMIT_RATE,
         time_series(
             "Commit rate by partition",
             "How fast each partition's committed position advances. "
@@ -175,19 +199,19 @@ def consumer_lag(config: Config) -> GeneratedDashboard:
         width=12,
     )
     board.add(
-        "lag.stalled",
+        LagPanel.STALLED,
         instant_table(
             "Stalled consumers",
-            f"Partitions that had lag throughout the last {t.stalled_after} while the "
-            "group's committed position never moved: the consumer is stuck, not slow. "
-            "The value is the smallest lag in that time.",
-            Query(stalled, instant=True),
+            f"Partitions that had lag throughout the last {c.config.thresholds.stalled_after} "
+            "while the group's committed position never moved: the consumer is stuck, not "
+            "slow. The value is the smallest lag in that time.",
+            Query(c.stalled, instant=True),
             COUNT,
         ),
         width=12,
     )
     board.add(
-        "lag.pending",
+        LagPanel.PENDING,
         time_series(
             "Delivered, not acknowledged",
             catalog.CONSUMER_PENDING.help,
@@ -197,31 +221,36 @@ def consumer_lag(config: Config) -> GeneratedDashboard:
         width=12,
     )
 
-    board.row("Consumer groups")
+
+def _groups(board: Board, c: _Context) -> None:
+    board.row(LagPanel.GROUPS_ROW, "Consumer groups")
     board.add(
-        "lag.members",
+        LagPanel.MEMBERS,
         time_series(
             "Consumers attached",
             catalog.CONSUMER_MEMBERS.help,
-            [Query(signals.members(scope, BY_GROUP), GROUP_LEGEND)],
+            [Query(signals.members(c.scope, BY_GROUP), GROUP_LEGEND)],
             COUNT,
         ),
         width=12,
     )
     board.add(
-        "lag.redelivered",
+        LagPanel.REDELIVERED,
         time_series(
             "Redelivered",
             catalog.CONSUMER_REDELIVERED.help,
-            [Query(signals.redelivered(scope, BY_GROUP), GROUP_LEGEND)],
+            [Query(signals.redelivered(c.scope, BY_GROUP), GROUP_LEGEND)],
             COUNT,
         ),
         width=12,
     )
 
-    board.row("Lag exporter")
+
+def _exporter(board: Board, c: _Context) -> None:
+    scope = c.scope
+    board.row(LagPanel.EXPORTER_ROW, "Lag exporter")
     board.add(
-        "exporter.up",
+        LagPanel.EXPORTER_UP,
         time_series(
             "Collection up",
             catalog.LAG_TARGET_UP.help,
@@ -232,7 +261,7 @@ def consumer_lag(config: Config) -> GeneratedDashboard:
         width=8,
     )
     board.add(
-        "exporter.errors",
+        LagPanel.EXPORTER_ERRORS,
         time_series(
             "Collection errors",
             catalog.LAG_COLLECTION_ERRORS.help,
@@ -247,7 +276,7 @@ def consumer_lag(config: Config) -> GeneratedDashboard:
         width=8,
     )
     board.add(
-        "exporter.duration",
+        LagPanel.EXPORTER_DURATION,
         time_series(
             "Collection duration",
             catalog.LAG_COLLECTION_DURATION.help,
@@ -256,4 +285,3 @@ def consumer_lag(config: Config) -> GeneratedDashboard:
         ),
         width=8,
     )
-    return finish(config, Kind.LAG, board)

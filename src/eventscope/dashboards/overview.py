@@ -1,12 +1,21 @@
-"""The overview dashboard: is traffic flowing, is it failing, is it slow?"""
+"""The overview dashboard: is traffic flowing, is it failing, is it slow?
+
+One function per row; each places its panels under the ids declared in
+:class:`~eventscope.monitoring.OverviewPanel` (the error-ratio, processing-latency and
+send-error panels are the ones alerts link to).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from grafana_foundation_sdk.models.dashboard import Threshold
+
 from eventscope import catalog
-from eventscope.dashboards import signals
+from eventscope.catalog import Metric
+from eventscope.config import Config
 from eventscope.dashboards.boards import GeneratedDashboard, above, finish, link_to, new_board
-from eventscope.dashboards.config import Config
-from eventscope.dashboards.links import Kind
+from eventscope.dashboards.layout import Board
 from eventscope.dashboards.panels import (
     COUNT,
     MESSAGES_PER_SECOND,
@@ -20,19 +29,40 @@ from eventscope.dashboards.panels import (
     steps,
     time_series,
 )
-from eventscope.dashboards.promql import DESTINATION, GROUP, JOB, OUTCOME
 from eventscope.dashboards.variables import panel_scope
+from eventscope.monitoring import Kind, OverviewPanel, signals
+from eventscope.monitoring.promql import DESTINATION, GROUP, JOB, OUTCOME, Scope
 
 W = "$__rate_interval"
 FLOW_LEGEND = f"{show(DESTINATION)} / {show(GROUP)}"
 SEND_LEGEND = f"{show(JOB)} → {show(DESTINATION)}"
 BY_FLOW = (DESTINATION, GROUP)
 BY_SEND = (JOB, DESTINATION)
+P50_95_99 = (0.5, 0.95, 0.99)
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What every row of the overview reads: the configuration and the panel scope."""
+
+    config: Config
+    scope: Scope
+
+    @property
+    def error_steps(self) -> list[Threshold]:
+        t = self.config.thresholds
+        return steps((t.error_ratio / 2, YELLOW), (above(t.error_ratio), RED))
+
+    @property
+    def p99_steps(self) -> list[Threshold]:
+        return steps((above(self.config.thresholds.p99_processing_seconds), RED))
+
+    @property
+    def e2e_steps(self) -> list[Threshold]:
+        return steps((above(self.config.slo.latency_seconds), RED))
 
 
 def overview(config: Config) -> GeneratedDashboard:
-    scope = panel_scope(config, with_service=True)
-    t = config.thresholds
     board = new_board(
         config,
         Kind.OVERVIEW,
@@ -41,14 +71,18 @@ def overview(config: Config) -> GeneratedDashboard:
         (catalog.CONSUMED_MESSAGES, catalog.SENT_MESSAGES),
         with_service=True,
     )
-    error_steps = steps((t.error_ratio / 2, YELLOW), (above(t.error_ratio), RED))
-    p99_steps = steps((above(t.p99_processing_seconds), RED))
-    e2e_steps = steps((above(config.slo.latency_seconds), RED))
+    context = _Context(config, panel_scope(config, with_service=True))
+    for row in (_at_a_glance, _throughput, _latency, _consumers):
+        row(board, context)
+    return finish(config, board)
 
-    board.row("At a glance")
-    for key, panel in (
+
+def _at_a_glance(board: Board, c: _Context) -> None:
+    t, scope = c.config.thresholds, c.scope
+    board.row(OverviewPanel.GLANCE_ROW, "At a glance")
+    for panel, built in (
         (
-            "overview.consumed_total",
+            OverviewPanel.CONSUMED_TOTAL,
             single_stat(
                 "Consumed",
                 "Messages per second delivered to handlers, all selected groups together.",
@@ -57,7 +91,7 @@ def overview(config: Config) -> GeneratedDashboard:
             ),
         ),
         (
-            "overview.sent_total",
+            OverviewPanel.SENT_TOTAL,
             single_stat(
                 "Sent",
                 "Messages per second producers handed to the broker (failed sends included).",
@@ -66,42 +100,42 @@ def overview(config: Config) -> GeneratedDashboard:
             ),
         ),
         (
-            "overview.error_ratio_total",
+            OverviewPanel.ERROR_RATIO_TOTAL,
             single_stat(
                 "Error ratio",
                 "Share of messages whose handling ended in an error or in the dead-letter "
                 f"destination (retries are not final). Alert above {t.error_ratio:.2%}.",
                 Query(signals.error_ratio(scope, W, ())),
                 RATIO,
-                error_steps,
-                links=[link_to(config, Kind.DEAD_LETTER)],
+                c.error_steps,
+                links=[link_to(c.config, Kind.DEAD_LETTER)],
             ),
         ),
         (
-            "overview.p99_total",
+            OverviewPanel.P99_TOTAL,
             single_stat(
                 "p99 processing",
                 f"99th percentile of handler duration. Alert above {t.p99_processing_seconds:g} s.",
                 Query(signals.quantile(catalog.PROCESS_DURATION, 0.99, scope, W, ())),
                 SECONDS,
-                p99_steps,
+                c.p99_steps,
             ),
         ),
         (
-            "overview.e2e_p99_total",
+            OverviewPanel.E2E_P99_TOTAL,
             single_stat(
                 "p99 end-to-end",
                 "99th percentile of publish → successfully processed, retries included. "
-                f"The SLO asks {config.slo.latency_percentile:g} % within "
-                f"{config.slo.latency_seconds:g} s.",
+                f"The SLO asks {c.config.slo.latency_percentile:g} % within "
+                f"{c.config.slo.latency_seconds:g} s.",
                 Query(signals.quantile(catalog.END_TO_END_DURATION, 0.99, scope, W, ())),
                 SECONDS,
-                e2e_steps,
-                links=[link_to(config, Kind.SLO)],
+                c.e2e_steps,
+                links=[link_to(c.config, Kind.SLO)],
             ),
         ),
         (
-            "overview.in_flight_total",
+            OverviewPanel.IN_FLIGHT_TOTAL,
             single_stat(
                 "In flight",
                 "Messages inside handlers right now.",
@@ -110,11 +144,14 @@ def overview(config: Config) -> GeneratedDashboard:
             ),
         ),
     ):
-        board.add(key, panel, width=4, height=4)
+        board.add(panel, built, width=4, height=4)
 
-    board.row("Throughput and failures")
+
+def _throughput(board: Board, c: _Context) -> None:
+    t, scope = c.config.thresholds, c.scope
+    board.row(OverviewPanel.THROUGHPUT_ROW, "Throughput and failures")
     board.add(
-        "overview.consumed",
+        OverviewPanel.CONSUMED,
         time_series(
             "Consumed by destination and group",
             catalog.CONSUMED_MESSAGES.help,
@@ -124,7 +161,7 @@ def overview(config: Config) -> GeneratedDashboard:
         width=12,
     )
     board.add(
-        "overview.sent",
+        OverviewPanel.SENT,
         time_series(
             "Sent by service and destination",
             catalog.SENT_MESSAGES.help,
@@ -134,7 +171,7 @@ def overview(config: Config) -> GeneratedDashboard:
         width=12,
     )
     board.add(
-        "overview.outcomes",
+        OverviewPanel.OUTCOMES,
         time_series(
             "Outcomes",
             catalog.PROCESS_OUTCOMES.help,
@@ -145,106 +182,104 @@ def overview(config: Config) -> GeneratedDashboard:
         width=12,
     )
     board.add(
-        "overview.error_ratio",
+        OverviewPanel.ERROR_RATIO,
         time_series(
             "Error ratio by group",
             "Share of messages ending in error or dead-letter, per consumer group. "
             f"Its alert fires above {t.error_ratio:.2%}.",
             [Query(signals.error_ratio(scope, W, BY_FLOW), FLOW_LEGEND)],
             RATIO,
-            error_steps,
-            links=[link_to(config, Kind.DEAD_LETTER)],
+            c.error_steps,
+            links=[link_to(c.config, Kind.DEAD_LETTER)],
         ),
         width=12,
     )
 
-    board.row("Latency")
+
+def _percentiles(
+    metric: Metric, quantiles: tuple[float, ...], scope: Scope, by: tuple[str, ...], legend: str
+) -> list[Query]:
+    """One query per quantile of ``metric``, legend ``pNN`` then the series' labels."""
+    return [
+        Query(signals.quantile(metric, q, scope, W, by), f"p{round(q * 100)} {legend}")
+        for q in quantiles
+    ]
+
+
+def _latency(board: Board, c: _Context) -> None:
+    t = c.config.thresholds
+    board.row(OverviewPanel.LATENCY_ROW, "Latency")
     board.add(
-        "overview.processing_latency",
+        OverviewPanel.PROCESSING_LATENCY,
         time_series(
             "Processing latency (p50, p95, p99)",
             catalog.PROCESS_DURATION.help
             + f" Its alert fires when p99 stays above {t.p99_processing_seconds:g} s.",
-            [
-                Query(
-                    signals.quantile(catalog.PROCESS_DURATION, q, scope, W, BY_FLOW),
-                    f"p{round(q * 100)} {FLOW_LEGEND}",
-                )
-                for q in (0.5, 0.95, 0.99)
-            ],
+            _percentiles(catalog.PROCESS_DURATION, P50_95_99, c.scope, BY_FLOW, FLOW_LEGEND),
             SECONDS,
-            p99_steps,
+            c.p99_steps,
         ),
         width=12,
     )
     board.add(
-        "overview.end_to_end_latency",
+        OverviewPanel.END_TO_END_LATENCY,
         time_series(
             "End-to-end latency (p50, p95, p99)",
             catalog.END_TO_END_DURATION.help,
-            [
-                Query(
-                    signals.quantile(catalog.END_TO_END_DURATION, q, scope, W, BY_FLOW),
-                    f"p{round(q * 100)} {FLOW_LEGEND}",
-                )
-                for q in (0.5, 0.95, 0.99)
-            ],
+            _percentiles(catalog.END_TO_END_DURATION, P50_95_99, c.scope, BY_FLOW, FLOW_LEGEND),
             SECONDS,
-            e2e_steps,
-            links=[link_to(config, Kind.SLO)],
+            c.e2e_steps,
+            links=[link_to(c.config, Kind.SLO)],
         ),
         width=12,
     )
     board.add(
-        "overview.send_latency",
+        OverviewPanel.SEND_LATENCY,
         time_series(
             "Send duration (p50, p99)",
             catalog.CLIENT_OPERATION_DURATION.help,
-            [
-                Query(
-                    signals.quantile(catalog.CLIENT_OPERATION_DURATION, q, scope, W, BY_SEND),
-                    f"p{round(q * 100)} {SEND_LEGEND}",
-                )
-                for q in (0.5, 0.99)
-            ],
+            _percentiles(
+                catalog.CLIENT_OPERATION_DURATION, (0.5, 0.99), c.scope, BY_SEND, SEND_LEGEND
+            ),
             SECONDS,
         ),
         width=12,
     )
     board.add(
-        "overview.send_errors",
+        OverviewPanel.SEND_ERRORS,
         time_series(
             "Send error ratio",
             "Share of producer sends that failed (error_type set). "
             f"Its alert fires above {t.send_error_ratio:.2%}.",
-            [Query(signals.send_error_ratio(scope, W, BY_SEND), SEND_LEGEND)],
+            [Query(signals.send_error_ratio(c.scope, W, BY_SEND), SEND_LEGEND)],
             RATIO,
             steps((above(t.send_error_ratio), RED)),
         ),
         width=12,
     )
 
-    board.row("Consumers")
+
+def _consumers(board: Board, c: _Context) -> None:
+    board.row(OverviewPanel.CONSUMERS_ROW, "Consumers")
     board.add(
-        "overview.in_flight",
+        OverviewPanel.IN_FLIGHT,
         time_series(
             "In flight by group",
             catalog.IN_FLIGHT.help,
-            [Query(signals.in_flight(scope, BY_FLOW), FLOW_LEGEND)],
+            [Query(signals.in_flight(c.scope, BY_FLOW), FLOW_LEGEND)],
             COUNT,
         ),
         width=12,
     )
     board.add(
-        "overview.lag",
+        OverviewPanel.LAG,
         time_series(
             "Consumer lag by group",
             catalog.CONSUMER_LAG.help + " Details on the consumer lag dashboard.",
-            [Query(signals.lag_messages(scope, BY_FLOW), FLOW_LEGEND)],
+            [Query(signals.lag_messages(c.scope, BY_FLOW), FLOW_LEGEND)],
             COUNT,
-            steps((above(t.lag_messages), RED)),
-            links=[link_to(config, Kind.LAG)],
+            steps((above(c.config.thresholds.lag_messages), RED)),
+            links=[link_to(c.config, Kind.LAG)],
         ),
         width=12,
     )
-    return finish(config, Kind.OVERVIEW, board)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from eventscope.dashboards.config import Config
+from eventscope.config import Config
 from eventscope.dashboards.variables import datasource_name
 
 

@@ -21,9 +21,9 @@ from grafana_foundation_sdk.models.dashboard import (
 )
 
 from eventscope.catalog import Metric
-from eventscope.dashboards.config import Config
+from eventscope.config import Config
 from eventscope.dashboards.panels import DATASOURCE, DATASOURCE_VARIABLE
-from eventscope.dashboards.promql import (
+from eventscope.monitoring.promql import (
     DESTINATION,
     GROUP,
     JOB,

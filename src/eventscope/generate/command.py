@@ -35,8 +35,9 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        from eventscope.dashboards import load_config
-        from eventscope.generate.files import differences, generated_files, write_files
+        from eventscope.config import load_config
+        from eventscope.generate.disk import differences, write_files
+        from eventscope.generate.files import generated_files
     except ImportError as exc:
         raise UsageError(
             f"needs the dashboards extra ({exc.name} is missing): "

@@ -12,12 +12,10 @@ happened yet must read as 0, not as an empty panel.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from eventscope import catalog
 from eventscope.catalog import Metric, Outcome
-from eventscope.dashboards.config import duration_seconds
-from eventscope.dashboards.promql import (
+from eventscope.monitoring.promql import (
     DESTINATION,
     ERROR_TYPE,
     GROUP,
@@ -33,7 +31,6 @@ from eventscope.dashboards.promql import (
     bucket_bound,
     by,
     number,
-    quote,
     regex_any_of,
     series,
 )
@@ -212,99 +209,3 @@ def lag_collection_errors(scope: Scope, window: str) -> str:
 
 def lag_collection_duration(scope: Scope) -> str:
     return f"max {by(LAG_EXPORTER)} ({series(catalog.LAG_COLLECTION_DURATION, scope)})"
-
-
-# --- recorded series ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Recording:
-    """One recording rule: the series ``record`` holds the value of ``expr``."""
-
-    record: str
-    expr: str
-    labels: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class BurnWindow:
-    """One multi-window burn-rate alert (Google SRE workbook, chapter 5)."""
-
-    long: str
-    short: str
-    factor: float
-    severity: str
-    for_: str
-
-
-BURN_WINDOWS = (
-    BurnWindow("1h", "5m", 14.4, "critical", "2m"),
-    BurnWindow("6h", "30m", 6, "critical", "15m"),
-    BurnWindow("1d", "2h", 3, "warning", "1h"),
-    BurnWindow("3d", "6h", 1, "warning", "3h"),
-)
-"""Page (critical) when 2 % of a 30-day budget burns in an hour or 5 % in six hours;
-ticket (warning) for 10 % in a day or 10 % in three days.  The ``for`` durations are
-the ones Pyrra uses for the same windows."""
-
-RULE_WINDOW = "5m"
-SLO_WINDOWS = tuple(
-    sorted({w for b in BURN_WINDOWS for w in (b.long, b.short)}, key=duration_seconds)
-)
-"""Every window a burn-rate alert reads, shortest first."""
-
-ERROR_RATIO = f"eventscope:consumer_errors:ratio_rate{RULE_WINDOW}"
-SEND_ERROR_RATIO = f"eventscope:producer_send_errors:ratio_rate{RULE_WINDOW}"
-PROCESS_P99 = f"eventscope:process_duration_seconds:p99_rate{RULE_WINDOW}"
-
-
-def slo_errors(window: str) -> str:
-    """Recorded share of failed messages over ``window`` (the error SLI's complement)."""
-    return f"eventscope:slo_errors:ratio_rate{window}"
-
-
-def slo_latency(window: str) -> str:
-    """Recorded share of messages slower than the end-to-end objective over ``window``."""
-    return f"eventscope:slo_latency:ratio_rate{window}"
-
-
-def recorded(name: str, scope: Scope, labels: Iterable[str]) -> str:
-    """A recorded series, kept to ``scope`` on the labels it carries."""
-    wanted = {
-        JOB: scope.job,
-        SYSTEM: scope.system,
-        DESTINATION: scope.destination,
-        GROUP: scope.group,
-    }
-    matchers = [
-        f"{label}=~{quote(value)}" for label in labels if (value := wanted.get(label)) is not None
-    ]
-    return name + ("{" + ", ".join(matchers) + "}" if matchers else "")
-
-
-def alerting_recordings(scope: Scope) -> list[Recording]:
-    """The ratios and quantile the threshold alerts compare, over :data:`RULE_WINDOW`."""
-    w = RULE_WINDOW
-    return [
-        Recording(ERROR_RATIO, error_ratio(scope, w), CONSUMER),
-        Recording(SEND_ERROR_RATIO, send_error_ratio(scope, w), PRODUCER),
-        Recording(PROCESS_P99, quantile(catalog.PROCESS_DURATION, 0.99, scope, w), CONSUMER),
-    ]
-
-
-def slo_recordings(scope: Scope, latency_seconds: float, period: str) -> list[Recording]:
-    """Both SLIs over every burn-rate window, and over the SLO period.
-
-    The period ratio averages the 5-minute ratio (as Sloth does) instead of a rate over
-    four weeks of raw samples.
-    """
-    rules = []
-    for window in SLO_WINDOWS:
-        rules.append(Recording(slo_errors(window), error_ratio(scope, window, FLOW), FLOW))
-    for window in SLO_WINDOWS:
-        expr = latency_over_ratio(catalog.END_TO_END_DURATION, latency_seconds, scope, window)
-        rules.append(Recording(slo_latency(window), expr, FLOW))
-    shortest = SLO_WINDOWS[0]
-    for name in (slo_errors, slo_latency):
-        rules.append(Recording(name(period), f"avg_over_time({name(shortest)}[{period}])", FLOW))
-    return rules

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from eventscope import catalog
 from eventscope.catalog import Attr, Metric
-from eventscope.dashboards.config import Config
+from eventscope.config import Config
 
 JOB = "job"
 LE = "le"

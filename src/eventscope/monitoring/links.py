@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from urllib.parse import quote
 
-from eventscope.dashboards.config import Config
+from eventscope.config import Config
 
 
 class Kind(StrEnum):
