@@ -23,9 +23,6 @@ from eventscope.catalog import Attr, Outcome
 from eventscope.instrumentation import headers as h
 from eventscope.instrumentation.carriers import KafkaHeadersCarrier
 
-SYSTEM = "kafka"
-DEAD_LETTER_SUFFIX = ".dlq"
-
 # Kafka span attributes of the OpenTelemetry messaging conventions.
 KAFKA_OFFSET = "messaging.kafka.offset"
 KAFKA_MESSAGE_KEY = "messaging.kafka.message.key"
