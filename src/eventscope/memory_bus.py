@@ -26,6 +26,7 @@ from typing import Any
 
 from eventscope.catalog import MEMORY, Outcome
 from eventscope.instrumentation import headers as h
+from eventscope.instrumentation.carriers import MappingCarrier
 from eventscope.instrumentation.messages import register_message_type
 from eventscope.lag.collector import Snapshot
 from eventscope.lag.readings import ConsumerReading, DepthReading, LagReading
@@ -58,6 +59,7 @@ class _MemoryAdapter:
     """How the ``@consumer`` decorator reads and settles bus messages."""
 
     system = MEMORY.name
+    carrier = MappingCarrier
 
     def headers(self, message: Message) -> dict[str, str]:
         return message.headers

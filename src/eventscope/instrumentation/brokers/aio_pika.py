@@ -35,12 +35,14 @@ from opentelemetry import trace
 
 from eventscope.catalog import RABBITMQ, Outcome
 from eventscope.instrumentation.brokers import amqp, settlement
+from eventscope.instrumentation.carriers import MappingCarrier
 from eventscope.instrumentation.messages import register_message_type
 from eventscope.instrumentation.producer_decorator import producer
 
 
 class _IncomingAdapter:
     system = RABBITMQ.name
+    carrier = MappingCarrier
 
     def headers(self, message: AbstractIncomingMessage) -> Any:
         return message.headers

@@ -39,6 +39,7 @@ from eventscope.instrumentation.brokers.kafka_delivery import (
     record_attributes,
     topic_of,
 )
+from eventscope.instrumentation.brokers.kafka_headers import KafkaHeadersCarrier
 from eventscope.instrumentation.messages import register_message_type
 from eventscope.instrumentation.producer_decorator import producer as _producer
 from eventscope.instrumentation.telemetry import logger
@@ -48,6 +49,7 @@ class RecordAdapter:
     """How the ``@consumer`` decorator reads and settles an aiokafka ``ConsumerRecord``."""
 
     system = KAFKA.name
+    carrier = KafkaHeadersCarrier
 
     def headers(self, record: ConsumerRecord) -> Any:
         return record.headers

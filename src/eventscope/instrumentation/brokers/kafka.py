@@ -40,6 +40,7 @@ from eventscope.instrumentation.brokers.kafka_delivery import (
     record_attributes,
     topic_of,
 )
+from eventscope.instrumentation.brokers.kafka_headers import KafkaHeadersCarrier
 from eventscope.instrumentation.messages import register_message_type
 from eventscope.instrumentation.producer_decorator import producer as _producer
 
@@ -52,6 +53,7 @@ class MessageAdapter:
     """How the ``@consumer`` decorator reads and settles a ``confluent_kafka.Message``."""
 
     system = KAFKA.name
+    carrier = KafkaHeadersCarrier
 
     def headers(self, message: Message) -> Any:
         return message.headers()

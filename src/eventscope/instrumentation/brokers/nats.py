@@ -33,6 +33,7 @@ from nats.aio.msg import Msg
 from eventscope.catalog import NATS, Outcome
 from eventscope.instrumentation import headers as h
 from eventscope.instrumentation.brokers import settlement
+from eventscope.instrumentation.carriers import MappingCarrier
 from eventscope.instrumentation.messages import register_message_type
 from eventscope.instrumentation.producer_decorator import producer
 
@@ -48,6 +49,7 @@ def is_jetstream(msg: Msg) -> bool:
 
 class _MsgAdapter:
     system = NATS.name
+    carrier = MappingCarrier
 
     def headers(self, msg: Msg) -> Any:
         return msg.headers

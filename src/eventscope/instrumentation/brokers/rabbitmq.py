@@ -28,6 +28,7 @@ from opentelemetry import trace
 
 from eventscope.catalog import RABBITMQ, Outcome
 from eventscope.instrumentation.brokers import amqp, settlement
+from eventscope.instrumentation.carriers import MappingCarrier
 from eventscope.instrumentation.messages import register_message_type
 from eventscope.instrumentation.producer_decorator import producer
 
@@ -55,6 +56,7 @@ class Delivery:
 
 class _DeliveryAdapter:
     system = RABBITMQ.name
+    carrier = MappingCarrier
 
     def headers(self, delivery: Delivery) -> Any:
         return delivery.properties.headers

@@ -31,7 +31,7 @@ from typing import Any
 from eventscope.catalog import REDIS, Outcome
 from eventscope.instrumentation import headers as h
 from eventscope.instrumentation.brokers import settlement
-from eventscope.instrumentation.carriers import carrier_for
+from eventscope.instrumentation.carriers import MappingCarrier
 from eventscope.instrumentation.messages import register_message_type
 from eventscope.instrumentation.producer_decorator import producer
 
@@ -81,6 +81,7 @@ class StreamEntry(tuple):
 
 class _EntryAdapter:
     system = REDIS.name
+    carrier = MappingCarrier
 
     def headers(self, entry: StreamEntry) -> Any:
         return entry[1]
@@ -112,7 +113,7 @@ def carry_out(entry: StreamEntry, decision: settlement.Decision | None) -> Any:
     if decision is None or decision.outcome is not Outcome.DEAD_LETTER:
         return client.xack(entry.stream, entry.group, entry[0])
     fields = dict(entry[1] or {})
-    carrier = carrier_for(fields)
+    carrier = MappingCarrier(fields)
     carrier.set(h.DEAD_LETTER_REASON, decision.reason or "unspecified")
     carrier.set(h.ORIGINAL_DESTINATION, entry.stream)
     pipe = client.pipeline(transaction=True)

@@ -36,7 +36,7 @@ from typing import Any
 from eventscope.catalog import AWS_SQS, Attr, Outcome
 from eventscope.instrumentation import headers as h
 from eventscope.instrumentation.brokers.dead_letter_span import note_dead_letter
-from eventscope.instrumentation.carriers import SqsAttributesCarrier
+from eventscope.instrumentation.brokers.sqs_attributes import SqsAttributesCarrier
 from eventscope.instrumentation.messages import register_message_type
 from eventscope.instrumentation.producer_decorator import producer as _producer
 
@@ -66,6 +66,7 @@ class SqsMessageAdapter:
     """How the ``@consumer`` decorator reads and settles an :class:`SqsMessage`."""
 
     system = AWS_SQS.name
+    carrier = SqsAttributesCarrier
 
     def headers(self, message: SqsMessage) -> Any:
         return message.get("MessageAttributes")
