@@ -6,11 +6,11 @@ standalone exporter and the demo build on those two.  One collector per broker
 (imported only when asked for), the exporter and the ``eventscope lag`` command
 sit on top.
 
-This package never imports :mod:`eventscope.instrumentation`.  Two names are
-re-exported lazily (PEP 562) so that ``import eventscope.lag`` stays cheap and
-acyclic: :class:`LagExporter` (needs prometheus-client) and ``watch_lag`` /
-``LagWatch``, which live in :mod:`eventscope.instrumentation.lag_watch` because they
-feed the configured recorder.
+No module of this package imports :mod:`eventscope.instrumentation`; the
+instrumentation imports this package.  Three names are re-exported lazily (PEP 562)
+so that ``import eventscope.lag`` stays cheap and acyclic: :class:`LagExporter`
+(needs prometheus-client), and ``watch_lag`` / ``LagWatch``, which live in
+:mod:`eventscope.instrumentation.lag_watch` because they feed the configured recorder.
 """
 
 from __future__ import annotations
