@@ -28,7 +28,7 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from eventscope.demo.transports.tansu import Tansu
-from eventscope.instrumentation.lag.kafka import KafkaLagCollector
+from eventscope.lag.kafka import KafkaLagCollector
 
 TARGET_SECONDS = 1.0
 _log = logging.getLogger("bench.lag")

@@ -55,6 +55,48 @@ class Outcome(enum.StrEnum):
     DUPLICATE = "duplicate"
 
 
+@dataclass(frozen=True)
+class System:
+    """One messaging system: its ``messaging.system`` value and dead-letter naming.
+
+    Every broker integration, lag collector and demo transport names its system and
+    its dead-letter destinations through these declarations; the system name is the
+    ``messaging_system`` label every dashboard panel filters on, so it must be spelt
+    in exactly one place.
+    """
+
+    name: str
+    """The OpenTelemetry ``messaging.system`` value."""
+    dead_letter_suffix: str = ".dlq"
+    """Appended to a destination's name to name its dead-letter destination."""
+    kept_suffix: str = ""
+    """A suffix the dead-letter destination must keep at the end (SQS ``.fifo``)."""
+
+    def dead_letter_destination(self, destination: str) -> str:
+        """``orders`` → ``orders.dlq`` (``orders-dlq``, ``orders-dlq.fifo`` on SQS)."""
+        if self.kept_suffix and destination.endswith(self.kept_suffix):
+            stem = destination.removesuffix(self.kept_suffix)
+            return stem + self.dead_letter_suffix + self.kept_suffix
+        return destination + self.dead_letter_suffix
+
+    def is_dead_letter(self, destination: str) -> bool:
+        """Whether ``destination`` is named like a dead-letter destination."""
+        if self.kept_suffix:
+            destination = destination.removesuffix(self.kept_suffix)
+        return destination.endswith(self.dead_letter_suffix)
+
+
+KAFKA = System("kafka")
+RABBITMQ = System("rabbitmq")
+NATS = System("nats")
+REDIS = System("redis")
+AWS_SQS = System("aws_sqs", dead_letter_suffix="-dlq", kept_suffix=".fifo")
+MEMORY = System("memory")
+"""The in-process :class:`~eventscope.memory_bus.InMemoryBus`."""
+
+SYSTEMS: tuple[System, ...] = (KAFKA, RABBITMQ, NATS, REDIS, AWS_SQS, MEMORY)
+
+
 def prometheus_label(attribute: str) -> str:
     return attribute.replace(".", "_")
 

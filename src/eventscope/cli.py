@@ -17,7 +17,7 @@ from eventscope.errors import UsageError
 def build_parser() -> argparse.ArgumentParser:
     from eventscope.demo.command import register as register_demo
     from eventscope.generate.command import register as register_generate
-    from eventscope.instrumentation.lag.command import register as register_lag
+    from eventscope.lag.command import register as register_lag
     from eventscope.registry.command import register as register_registry
     from eventscope.schemas.cli import register as register_schema
 

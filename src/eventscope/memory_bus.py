@@ -24,14 +24,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from eventscope.catalog import Outcome
+from eventscope.catalog import MEMORY, Outcome
 from eventscope.instrumentation import headers as h
-from eventscope.instrumentation.lag.collector import Snapshot
-from eventscope.instrumentation.lag.readings import ConsumerReading, DepthReading, LagReading
+from eventscope.instrumentation.carriers import MappingCarrier
 from eventscope.instrumentation.messages import register_message_type
-
-SYSTEM = "memory"
-DLQ_SUFFIX = ".dlq"
+from eventscope.lag.collector import Snapshot
+from eventscope.lag.readings import ConsumerReading, DepthReading, LagReading
 
 
 @dataclass(eq=False)
@@ -60,7 +58,8 @@ class Message:
 class _MemoryAdapter:
     """How the ``@consumer`` decorator reads and settles bus messages."""
 
-    system = SYSTEM
+    system = MEMORY.name
+    carrier = MappingCarrier
 
     def headers(self, message: Message) -> dict[str, str]:
         return message.headers
@@ -244,7 +243,9 @@ class InMemoryBus:
         """
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
-        dlq = topic + DLQ_SUFFIX if dead_letter_topic == "" else dead_letter_topic
+        dlq = (
+            MEMORY.dead_letter_destination(topic) if dead_letter_topic == "" else dead_letter_topic
+        )
         subscription = Subscription(self, topic, group, handler, max_attempts, dlq, retry_backoff)
         with self._cond:
             self.create_topic(topic)
@@ -404,14 +405,14 @@ class InMemoryBus:
                 seconds = now - log[offset].timestamp if behind > 0 else 0.0
                 readings.append(
                     LagReading(
-                        SYSTEM, topic, group, str(partition), behind, seconds, position=offset
+                        MEMORY.name, topic, group, str(partition), behind, seconds, position=offset
                     )
                 )
             return readings
 
-    # --- as a lag collector (eventscope.instrumentation.lag) ---------------------
+    # --- as a lag collector (eventscope.lag) ---------------------
 
-    system = SYSTEM
+    system = MEMORY.name
 
     def collect(self) -> Snapshot:
         """Everything the bus knows about lag, in one consistent snapshot."""
@@ -431,7 +432,7 @@ class InMemoryBus:
             members: dict[tuple[str, str], int] = {}
             for s in self._subscriptions:
                 members[(s.group, s.topic)] = members.get((s.group, s.topic), 0) + 1
-            return [ConsumerReading(SYSTEM, t, g, n) for (g, t), n in sorted(members.items())]
+            return [ConsumerReading(MEMORY.name, t, g, n) for (g, t), n in sorted(members.items())]
 
     def dead_letter_depths(self) -> Iterable[DepthReading]:
         """Dead-lettered messages not yet consumed by every group reading the DLQ."""
@@ -444,5 +445,5 @@ class InMemoryBus:
                     len(log[p]) - min((self._committed[(g, topic, p)] for g in readers), default=0)
                     for p in range(len(log))
                 )
-                depths.append(DepthReading(SYSTEM, topic, waiting))
+                depths.append(DepthReading(MEMORY.name, topic, waiting))
             return depths

@@ -15,15 +15,15 @@ from prometheus_client import CollectorRegistry
 
 from eventscope import InMemoryBus
 from eventscope.errors import UsageError
-from eventscope.instrumentation.lag import (
+from eventscope.lag import (
     CollectorError,
     LagExporter,
     Snapshot,
     load_config,
     watch_lag,
 )
-from eventscope.instrumentation.lag.command import render_table
-from eventscope.instrumentation.lag.config import parse_config
+from eventscope.lag.command import render_table
+from eventscope.lag.config import parse_config
 from tests.conftest import Recorded
 
 

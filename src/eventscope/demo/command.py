@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from eventscope.catalog import MEMORY
 from eventscope.demo.runner import DemoOptions, DemoResult, run_demo
 from eventscope.demo.transport import TRANSPORTS
 from eventscope.errors import UsageError
@@ -42,7 +43,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--broker",
         choices=sorted(TRANSPORTS),
-        default="memory",
+        default=MEMORY.name,
         help="where to run it (default: the in-memory bus; others need their server)",
     )
     parser.add_argument("--bootstrap", help="Kafka bootstrap servers, host:port[,host:port]")

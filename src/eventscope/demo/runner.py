@@ -25,7 +25,7 @@ from eventscope_orders.system import GROUPS, TOPIC
 
 @dataclass
 class DemoOptions:
-    broker: str = "memory"
+    broker: str = catalog.MEMORY.name
     connection: dict[str, Any] = field(default_factory=dict)
     """Broker connection flags (``bootstrap``, ``url``) for real-broker transports."""
     messages: int | None = 500

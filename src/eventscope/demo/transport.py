@@ -12,8 +12,9 @@ import importlib
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
+from eventscope.catalog import KAFKA, MEMORY, NATS, RABBITMQ, REDIS
 from eventscope.errors import UsageError
-from eventscope.instrumentation.lag.readings import LagSource
+from eventscope.lag.readings import LagSource
 
 
 class Transport(LagSource, Protocol):
@@ -58,11 +59,8 @@ class Transport(LagSource, Protocol):
 
 
 TRANSPORTS = {
-    "memory": "eventscope.demo.transports.memory:create",
-    "kafka": "eventscope.demo.transports.kafka:create",
-    "rabbitmq": "eventscope.demo.transports.rabbitmq:create",
-    "nats": "eventscope.demo.transports.nats:create",
-    "redis": "eventscope.demo.transports.redis:create",
+    system.name: f"eventscope.demo.transports.{system.name}:create"
+    for system in (MEMORY, KAFKA, RABBITMQ, NATS, REDIS)
 }
 
 

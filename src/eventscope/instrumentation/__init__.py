@@ -9,13 +9,7 @@ from eventscope.instrumentation.carriers import (
 )
 from eventscope.instrumentation.consumer_decorator import consumer
 from eventscope.instrumentation.context import BatchContext, MessageContext
-from eventscope.instrumentation.lag.readings import (
-    ConsumerReading,
-    DepthReading,
-    LagReading,
-    LagSource,
-)
-from eventscope.instrumentation.lag.watch import LagWatch, watch_lag
+from eventscope.instrumentation.lag_watch import LagWatch, watch_lag
 from eventscope.instrumentation.messages import MessageAdapter, register_message_type
 from eventscope.instrumentation.outcomes import DeadLetter, Retry
 from eventscope.instrumentation.producer_decorator import producer
@@ -25,6 +19,12 @@ from eventscope.instrumentation.setup import (
     configure,
     metrics_asgi_app,
     metrics_wsgi_app,
+)
+from eventscope.lag.readings import (
+    ConsumerReading,
+    DepthReading,
+    LagReading,
+    LagSource,
 )
 
 __all__ = [

@@ -1,20 +1,39 @@
-"""One small adapter per header format, so nothing else knows how brokers differ.
+"""The carrier contract, the shared mapping carrier, and the shape-sniffing fallback.
 
-Every carrier reads and writes text.  Reads are defensive: a value that is not text
-(or UTF-8 bytes), is longer than :data:`~eventscope.instrumentation.headers.MAX_VALUE_LENGTH`
-or contains CR, LF or NUL is treated as absent, so a hostile header can at worst
-start a new trace.  Writes replace an existing value rather than adding a second one.
+A carrier reads and writes header text for propagation; nothing else needs to know
+how brokers differ.  Each broker's message adapter names its own carrier (Kafka's
+in :mod:`~eventscope.instrumentation.brokers.kafka_headers`, SQS's in
+:mod:`~eventscope.instrumentation.brokers.sqs_attributes`, the mapping carrier here
+for dicts, AMQP tables, NATS headers and Redis fields).  :func:`carrier_for` guesses
+the carrier from a container's shape; it is only for headers nobody describes: raw
+headers handed to ``@producer`` and plain dicts.  Writes replace an existing value
+rather than adding a second one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, MutableMapping, MutableSequence
+from collections.abc import Iterator, MutableMapping
 from typing import Any, Protocol, runtime_checkable
 
 from eventscope.instrumentation import headers as h
-from eventscope.instrumentation.headers import MAX_VALUE_LENGTH
+from eventscope.instrumentation.brokers.kafka_headers import KafkaHeadersCarrier
+from eventscope.instrumentation.brokers.sqs_attributes import (
+    SQS_MAX_ATTRIBUTES,
+    SqsAttributesCarrier,
+    looks_like_sqs_attributes,
+)
+from eventscope.instrumentation.header_text import clean_value, text_key
 
-_FORBIDDEN = ("\r", "\n", "\x00")
+__all__ = [
+    "SQS_MAX_ATTRIBUTES",
+    "Carrier",
+    "KafkaHeadersCarrier",
+    "MappingCarrier",
+    "SqsAttributesCarrier",
+    "carrier_for",
+    "clean_value",
+]
+
 _ENCODED = {
     name: name.encode()
     for name in (h.TRACEPARENT, h.TRACESTATE, h.BAGGAGE, h.EVENT_ID, h.PUBLISHED_AT, h.ATTEMPT)
@@ -32,42 +51,8 @@ class Carrier(Protocol):
     def keys(self) -> Iterator[str]: ...
 
 
-def clean_value(value: Any) -> str | None:
-    """The header value as safe text, or ``None`` if it cannot be trusted."""
-    if type(value) is str:  # the common case, checked without a loop or a call
-        if (
-            len(value) <= MAX_VALUE_LENGTH
-            and "\n" not in value
-            and "\r" not in value
-            and "\x00" not in value
-        ):
-            return value
-        return None
-    if isinstance(value, bytes | bytearray | memoryview):
-        try:
-            value = bytes(value).decode("utf-8")
-        except UnicodeDecodeError:
-            return None
-    elif not isinstance(value, str):
-        return None
-    if len(value) > MAX_VALUE_LENGTH or any(c in value for c in _FORBIDDEN):
-        return None
-    return value
-
-
-def _text_key(key: Any) -> str | None:
-    if isinstance(key, str):
-        return key
-    if isinstance(key, bytes):
-        try:
-            return key.decode("utf-8")
-        except UnicodeDecodeError:
-            return None
-    return None
-
-
 class MappingCarrier:
-    """Mappings of header name to value.
+    """Mappings of header name to value (``None``: no headers yet, an empty dict).
 
     Plain dicts, AMQP header tables (pika, aio-pika), NATS headers and Redis Streams
     entry fields are all mappings; they differ only in whether names and values are
@@ -78,8 +63,8 @@ class MappingCarrier:
 
     __slots__ = ("mapping",)
 
-    def __init__(self, mapping: MutableMapping[Any, Any]) -> None:
-        self.mapping = mapping
+    def __init__(self, mapping: MutableMapping[Any, Any] | None) -> None:
+        self.mapping = mapping if mapping is not None else {}
 
     def get(self, key: str) -> str | None:
         mapping = self.mapping
@@ -96,83 +81,9 @@ class MappingCarrier:
 
     def keys(self) -> Iterator[str]:
         for key in self.mapping:
-            text = _text_key(key)
+            text = text_key(key)
             if text is not None:
                 yield text
-
-
-class KafkaHeadersCarrier:
-    """Kafka record headers: a list of ``(name, bytes)`` pairs, names may repeat.
-
-    confluent-kafka and aiokafka both use this shape (confluent-kafka returns ``None``
-    for a record without headers).  The last value of a repeated name wins, as in
-    Kafka's own ``Headers.lastHeader``.
-    """
-
-    __slots__ = ("headers",)
-
-    def __init__(self, headers: MutableSequence[tuple[str, Any]] | tuple | None) -> None:
-        self.headers = headers if headers is not None else []
-
-    def get(self, key: str) -> str | None:
-        found = None
-        raw_key = key.encode()
-        for item in self.headers:
-            if type(item) is tuple and len(item) == 2 and item[0] in (key, raw_key):
-                found = item[1]
-        return None if found is None else clean_value(found)
-
-    def set(self, key: str, value: str) -> None:
-        headers = self.headers
-        if not isinstance(headers, MutableSequence):
-            raise TypeError("Kafka headers given as a tuple cannot be written; pass a list")
-        headers[:] = [(n, v) for n, v in headers if n != key]
-        headers.append((key, value.encode("utf-8")))
-
-    def keys(self) -> Iterator[str]:
-        for item in self.headers:
-            text = _text_key(item[0]) if type(item) is tuple and len(item) == 2 else None
-            if text is not None:
-                yield text
-
-
-SQS_MAX_ATTRIBUTES = 10
-"""SQS rejects a message with more than ten message attributes."""
-
-
-class SqsAttributesCarrier:
-    """SQS message attributes: ``{name: {"DataType": "String", "StringValue": ...}}``.
-
-    Received attributes use the same shape (boto3) or lower-case keys (Lambda event
-    records).  SQS allows ten attributes per message: when the application already
-    uses them all, eventscope skips the header rather than make the send fail.
-    """
-
-    __slots__ = ("attributes",)
-
-    def __init__(self, attributes: MutableMapping[str, Any] | None) -> None:
-        self.attributes = attributes if attributes is not None else {}
-
-    def get(self, key: str) -> str | None:
-        attribute = self.attributes.get(key)
-        if not isinstance(attribute, dict):
-            return None
-        value = attribute.get("StringValue", attribute.get("stringValue"))
-        return None if value is None else clean_value(value)
-
-    def set(self, key: str, value: str) -> None:
-        if key not in self.attributes and len(self.attributes) >= SQS_MAX_ATTRIBUTES:
-            return
-        self.attributes[key] = {"DataType": "String", "StringValue": value}
-
-    def keys(self) -> Iterator[str]:
-        return iter(list(self.attributes))
-
-
-def _is_sqs_attributes(mapping: MutableMapping[Any, Any]) -> bool:
-    for value in mapping.values():
-        return isinstance(value, dict) and ("DataType" in value or "dataType" in value)
-    return False
 
 
 def carrier_for(headers: Any) -> Carrier:
@@ -182,7 +93,7 @@ def carrier_for(headers: Any) -> Carrier:
     never need a special case for "no headers".
     """
     if type(headers) is dict or isinstance(headers, MutableMapping):
-        if _is_sqs_attributes(headers):
+        if looks_like_sqs_attributes(headers):
             return SqsAttributesCarrier(headers)
         return MappingCarrier(headers)
     if isinstance(headers, list | tuple):

@@ -101,8 +101,12 @@ class _ConsumerCore:
     def _context(self, message: Any) -> tuple[MessageContext, Incoming, str]:
         """Read one message: its context, what its headers said, and its system."""
         adapter = adapter_for(message)
-        raw = self.headers(message) if self.headers else adapter.headers(message)
-        carrier = carrier_for(raw)
+        if self.headers:  # the application's own accessor: the shape is not known
+            raw = self.headers(message)
+            carrier = carrier_for(raw)
+        else:
+            raw = adapter.headers(message)
+            carrier = adapter.carrier(raw)
         incoming = extract(carrier, trace_context=self._tracing)
         system = self.system or adapter.system or "unknown"
         destination = self.destination or adapter.destination(message) or "unknown"

@@ -3,8 +3,9 @@
 A consumer decorator receives whatever the client library hands the handler: an
 in-memory :class:`~eventscope.memory_bus.Message`, a confluent-kafka ``Message``, a
 boto3 SQS message dict...  A :class:`MessageAdapter` says, for one such type, where
-its headers are, which attempt this is, what span attributes it carries and how to
-settle it (retry, dead-letter).  Adapters are looked up by type and cached.
+its headers are and which carrier reads them, which attempt this is, what span
+attributes it carries and how to settle it (retry, dead-letter).  Adapters are looked
+up by type and cached.
 """
 
 from __future__ import annotations
@@ -13,13 +14,21 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from eventscope.catalog import Outcome
+from eventscope.instrumentation.carriers import Carrier, carrier_for
 
 
 class MessageAdapter(Protocol):
     system: str | None
 
     def headers(self, message: Any) -> Any:
-        """The header container (any shape :func:`carrier_for` knows), or ``None``."""
+        """The header container, or ``None``."""
+
+    def carrier(self, headers: Any) -> Carrier:
+        """The carrier over what :meth:`headers` returned (``None`` included).
+
+        The broker integration knows its header shape, so the consumer decorator does
+        not guess it per message; a class attribute naming the carrier class will do.
+        """
 
     def destination(self, message: Any) -> str | None: ...
 
@@ -42,6 +51,7 @@ class GenericAdapter:
     """
 
     system = None
+    carrier = staticmethod(carrier_for)
 
     def headers(self, message: Any) -> Any:
         if isinstance(message, Mapping):
@@ -71,9 +81,25 @@ _generic = GenericAdapter()
 _adapters: dict[type, MessageAdapter] = {}
 
 
+class _ShapeSniffing:
+    """An adapter written without ``carrier``: its headers' shape is guessed."""
+
+    carrier = staticmethod(carrier_for)
+
+    def __init__(self, adapter: Any) -> None:
+        self._adapter = adapter
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._adapter, name)
+
+
 def register_message_type(cls: type, adapter: MessageAdapter) -> None:
-    """Teach the consumer decorator a client library's message type."""
-    _adapters[cls] = adapter
+    """Teach the consumer decorator a client library's message type.
+
+    Adapters from before adapters named their carrier keep working: their headers
+    are wrapped by :func:`carrier_for`, as they always were.
+    """
+    _adapters[cls] = adapter if hasattr(adapter, "carrier") else _ShapeSniffing(adapter)
 
 
 def adapter_for(message: Any) -> MessageAdapter:

@@ -1,4 +1,8 @@
-"""Recording the catalog's metrics, to prometheus-client and/or OpenTelemetry.
+"""Recording the catalog's metrics: the recorder protocols and the OpenTelemetry recorder.
+
+This module needs only ``opentelemetry-api``, so the decorators can import it at no
+cost; the prometheus-client recorder is in
+:mod:`eventscope.instrumentation.prometheus_meters`, imported by ``configure()``.
 
 A decorator asks once for the meter of its (system, destination, group) and keeps
 it; the meter has its label children (Prometheus) or attribute dicts (OpenTelemetry)
@@ -9,24 +13,16 @@ reason) are bounded sets, cached on first use.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable
-from typing import Any, Protocol
+from typing import Protocol
 
 from opentelemetry.metrics import CallbackOptions, Meter, Observation
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.registry import Collector
 
 from eventscope import catalog
 from eventscope.catalog import Attr, Metric, Outcome
-from eventscope.instrumentation.lag.families import lag_families
-from eventscope.instrumentation.lag.readings import (
-    LagReading,
-    LagSource,
-    consumer_readings,
-)
 from eventscope.instrumentation.outcomes import ReasonLimiter
+from eventscope.lag.observations import LAG_GAUGES, observations
+from eventscope.lag.readings import LagSource
 
 PROCESS = "process"
 SEND = "send"
@@ -61,161 +57,6 @@ class Recorder(Protocol):
     def producer(self, system: str, destination: str) -> ProducerMeter: ...
 
     def watch(self, source: LagSource) -> None: ...
-
-
-# --- Prometheus -----------------------------------------------------------------
-
-
-def _prom_family(metric: Metric, registry: CollectorRegistry) -> Any:
-    labels = metric.prometheus_labels
-    if metric.kind is catalog.Kind.HISTOGRAM:
-        name = metric.prometheus_name
-        return Histogram(name, metric.help, labels, registry=registry, buckets=metric.buckets)
-    if metric.kind is catalog.Kind.COUNTER:
-        name = metric.prometheus_name.removesuffix("_total")
-        return Counter(name, metric.help, labels, registry=registry)
-    return Gauge(metric.prometheus_name, metric.help, labels, registry=registry)
-
-
-class _PromConsumer:
-    __slots__ = (
-        "_by_error",
-        "_dead",
-        "_e2e",
-        "_families",
-        "_in_flight",
-        "_labels",
-        "_outcomes",
-        "_reasons",
-    )
-
-    def __init__(self, families: PrometheusRecorder, system: str, destination: str, group: str):
-        self._families = families
-        self._labels = (system, destination, group)
-        self._in_flight = families.in_flight.labels(system, destination, group)
-        self._e2e = families.end_to_end.labels(system, destination, group)
-        self._outcomes = {
-            o: families.outcomes.labels(system, destination, group, o.value) for o in Outcome
-        }
-        self._by_error: dict[str | None, tuple[Any, Any]] = {}
-        self._dead: dict[str, Any] = {}
-        self._reasons = ReasonLimiter()
-
-    def _children(self, error_type: str | None) -> tuple[Any, Any]:
-        pair = self._by_error.get(error_type)
-        if pair is None:
-            labels = (*self._labels, PROCESS, error_type or "")
-            pair = (
-                self._families.process.labels(*labels),
-                self._families.consumed.labels(*labels),
-            )
-            self._by_error[error_type] = pair
-        return pair
-
-    def started(self, count: int) -> None:
-        self._in_flight.inc(count)
-
-    def completed(
-        self,
-        duration: float | None,
-        error_type: str | None,
-        outcome: Outcome,
-        end_to_end: float | None,
-        reason: str | None,
-    ) -> None:
-        self._in_flight.dec()
-        process, consumed = self._by_error.get(error_type) or self._children(error_type)
-        if duration is not None:
-            process.observe(duration)
-        consumed.inc()
-        self._outcomes[outcome].inc()
-        if end_to_end is not None:
-            self._e2e.observe(end_to_end)
-        if outcome is Outcome.DEAD_LETTER:
-            label = self._reasons(reason or "unspecified")
-            child = self._dead.get(label)
-            if child is None:
-                child = self._families.dead_letters.labels(*self._labels, label)
-                self._dead[label] = child
-            child.inc()
-
-    def processed(self, duration: float, error_type: str | None) -> None:
-        (self._by_error.get(error_type) or self._children(error_type))[0].observe(duration)
-
-
-class _PromProducer:
-    __slots__ = ("_by_error", "_families", "_labels")
-
-    def __init__(self, families: PrometheusRecorder, system: str, destination: str):
-        self._families = families
-        self._labels = (system, destination, SEND)
-        self._by_error: dict[str | None, tuple[Any, Any]] = {}
-
-    def sent(self, duration: float, error_type: str | None) -> None:
-        pair = self._by_error.get(error_type)
-        if pair is None:
-            labels = (*self._labels, error_type or "")
-            pair = (
-                self._families.operation.labels(*labels),
-                self._families.sent.labels(*labels),
-            )
-            self._by_error[error_type] = pair
-        pair[0].observe(duration)
-        pair[1].inc()
-
-
-class _LagCollector(Collector):
-    """Reads lag and dead-letter depth from the watched sources at scrape time."""
-
-    def __init__(self) -> None:
-        self.sources: list[LagSource] = []
-
-    def describe(self) -> list:
-        return []
-
-    def collect(self) -> Iterable[GaugeMetricFamily]:
-        return lag_families(self.sources)
-
-
-class PrometheusRecorder:
-    """Records into a prometheus-client registry; one per registry."""
-
-    def __init__(self, registry: CollectorRegistry) -> None:
-        self.registry = registry
-        self.operation = _prom_family(catalog.CLIENT_OPERATION_DURATION, registry)
-        self.sent = _prom_family(catalog.SENT_MESSAGES, registry)
-        self.consumed = _prom_family(catalog.CONSUMED_MESSAGES, registry)
-        self.process = _prom_family(catalog.PROCESS_DURATION, registry)
-        self.outcomes = _prom_family(catalog.PROCESS_OUTCOMES, registry)
-        self.end_to_end = _prom_family(catalog.END_TO_END_DURATION, registry)
-        self.in_flight = _prom_family(catalog.IN_FLIGHT, registry)
-        self.dead_letters = _prom_family(catalog.DEAD_LETTER_MESSAGES, registry)
-        self._lag = _LagCollector()
-        registry.register(self._lag)
-
-    def consumer(self, system: str, destination: str, group: str) -> ConsumerMeter:
-        return _PromConsumer(self, system, destination, group)
-
-    def producer(self, system: str, destination: str) -> ProducerMeter:
-        return _PromProducer(self, system, destination)
-
-    def watch(self, source: LagSource) -> None:
-        if source not in self._lag.sources:
-            self._lag.sources.append(source)
-
-
-_recorders_by_registry: dict[int, PrometheusRecorder] = {}
-_recorders_lock = threading.Lock()
-
-
-def prometheus_recorder(registry: CollectorRegistry) -> PrometheusRecorder:
-    """The recorder of ``registry``, created once (a registry refuses duplicate names)."""
-    with _recorders_lock:
-        recorder = _recorders_by_registry.get(id(registry))
-        if recorder is None or recorder.registry is not registry:
-            recorder = PrometheusRecorder(registry)
-            _recorders_by_registry[id(registry)] = recorder
-        return recorder
 
 
 # --- OpenTelemetry --------------------------------------------------------------
@@ -326,17 +167,12 @@ class OpenTelemetryRecorder:
             catalog.IN_FLIGHT.name, unit=catalog.IN_FLIGHT.unit, description=catalog.IN_FLIGHT.help
         )
         self._sources: list[LagSource] = []
-        for metric, read in (
-            (catalog.CONSUMER_LAG, self._field("messages")),
-            (catalog.CONSUMER_LAG_DURATION, self._field("seconds")),
-            (catalog.CONSUMER_PENDING, self._field("pending")),
-            (catalog.CONSUMER_POSITION, self._field("position")),
-            (catalog.CONSUMER_MEMBERS, self._consumer_field("members")),
-            (catalog.CONSUMER_REDELIVERED, self._consumer_field("redelivered")),
-            (catalog.DEAD_LETTER_DEPTH, self._depths),
-        ):
+        for metric in LAG_GAUGES:
             meter.create_observable_gauge(
-                metric.name, callbacks=[read], unit=metric.unit, description=metric.help
+                metric.name,
+                callbacks=[self._observer(metric)],
+                unit=metric.unit,
+                description=metric.help,
             )
 
     def consumer(self, system: str, destination: str, group: str) -> ConsumerMeter:
@@ -349,50 +185,15 @@ class OpenTelemetryRecorder:
         if source not in self._sources:
             self._sources.append(source)
 
-    def _field(self, name: str):
+    def _observer(self, metric: Metric):
         def observe(options: CallbackOptions) -> Iterable[Observation]:
-            readings = [r for s in list(self._sources) for r in s.lag_readings()]
             return [
-                Observation(getattr(r, name), _lag_attrs(r))
-                for r in readings
-                if getattr(r, name) is not None
+                Observation(o.value, dict(zip(metric.labels, o.labels, strict=True)))
+                for o in observations(self._sources)
+                if o.metric is metric
             ]
 
         return observe
-
-    def _consumer_field(self, name: str):
-        def observe(options: CallbackOptions) -> Iterable[Observation]:
-            return [
-                Observation(
-                    getattr(c, name),
-                    {
-                        Attr.SYSTEM: c.system,
-                        Attr.DESTINATION: c.destination,
-                        Attr.CONSUMER_GROUP: c.group,
-                    },
-                )
-                for s in list(self._sources)
-                for c in consumer_readings(s)
-                if getattr(c, name) is not None
-            ]
-
-        return observe
-
-    def _depths(self, options: CallbackOptions) -> Iterable[Observation]:
-        return [
-            Observation(d.messages, {Attr.SYSTEM: d.system, Attr.DESTINATION: d.destination})
-            for s in list(self._sources)
-            for d in s.dead_letter_depths()
-        ]
-
-
-def _lag_attrs(r: LagReading) -> dict[str, str]:
-    return {
-        Attr.SYSTEM: r.system,
-        Attr.DESTINATION: r.destination,
-        Attr.CONSUMER_GROUP: r.group,
-        Attr.PARTITION: r.partition,
-    }
 
 
 # --- Both -----------------------------------------------------------------------

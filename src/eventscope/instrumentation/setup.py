@@ -5,6 +5,10 @@ provider with the service's resource, Prometheus (a registry, an HTTP endpoint, 
 an ASGI/WSGI app to mount) and OTLP export of traces and metrics — honouring the
 standard ``OTEL_*`` environment variables.  Providers the application already set up
 are reused, never replaced.
+
+The OpenTelemetry SDK and prometheus-client are imported inside the functions that
+use them: decorating and calling handlers needs only ``opentelemetry-api``, and an
+application that never calls ``configure()`` never pays for the rest.
 """
 
 from __future__ import annotations
@@ -12,27 +16,20 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry import metrics, trace
-from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.resources import SERVICE_NAME, Resource
-from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
-from prometheus_client import REGISTRY, CollectorRegistry, start_http_server
-from prometheus_client import make_asgi_app as _prom_asgi
-from prometheus_client import make_wsgi_app as _prom_wsgi
 
 from eventscope._version import __version__
 from eventscope.errors import UsageError
 from eventscope.instrumentation import telemetry
-from eventscope.instrumentation.meters import (
-    LagSource,
-    OpenTelemetryRecorder,
-    Recorder,
-    combine,
-    prometheus_recorder,
-)
+from eventscope.instrumentation.meters import OpenTelemetryRecorder, Recorder, combine
+from eventscope.lag.readings import LagSource
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.trace import SpanProcessor
+    from prometheus_client import CollectorRegistry
 
 
 @dataclass
@@ -136,6 +133,11 @@ def configure(
     ``tracer_provider``/``meter_provider`` use the given providers instead of
     creating or finding one.
     """
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
     resource_attrs = {SERVICE_NAME: service_name} if service_name else {}
     resource = Resource.create(resource_attrs)
     closers: list[Any] = []
@@ -158,6 +160,10 @@ def configure(
     prom_registry = None
     port = None
     if prometheus:
+        from prometheus_client import REGISTRY, start_http_server
+
+        from eventscope.instrumentation.prometheus_meters import prometheus_recorder
+
         prom_registry = registry if registry is not None else REGISTRY
         recorders.append(prometheus_recorder(prom_registry))
         if metrics_port is not None:
@@ -190,9 +196,13 @@ def configure(
 
 def metrics_asgi_app(registry: CollectorRegistry | None = None) -> Any:
     """An ASGI app serving the Prometheus metrics, to mount in an existing service."""
-    return _prom_asgi(registry if registry is not None else REGISTRY)
+    from prometheus_client import REGISTRY, make_asgi_app
+
+    return make_asgi_app(registry if registry is not None else REGISTRY)
 
 
 def metrics_wsgi_app(registry: CollectorRegistry | None = None) -> Any:
     """A WSGI app serving the Prometheus metrics, to mount in an existing service."""
-    return _prom_wsgi(registry if registry is not None else REGISTRY)
+    from prometheus_client import REGISTRY, make_wsgi_app
+
+    return make_wsgi_app(registry if registry is not None else REGISTRY)

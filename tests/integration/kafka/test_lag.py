@@ -17,9 +17,9 @@ from eventscope import DeadLetter, consumer
 from eventscope.demo.transports.tansu import free_port
 from eventscope.errors import UsageError
 from eventscope.instrumentation.brokers import kafka
-from eventscope.instrumentation.lag import CollectorError
-from eventscope.instrumentation.lag.kafka import KafkaLagCollector, from_options
-from eventscope.instrumentation.lag.kafka_history import OffsetHistory
+from eventscope.lag import CollectorError
+from eventscope.lag.kafka import KafkaLagCollector, from_options
+from eventscope.lag.kafka_history import OffsetHistory
 from tests.integration.kafka.helpers import (
     assigned_consumer,
     config,

@@ -9,8 +9,8 @@ import pytest
 from nats.js.api import AckPolicy, ConsumerConfig
 
 from eventscope.errors import UsageError
-from eventscope.instrumentation.lag.collector import CollectorError
-from eventscope.instrumentation.lag.nats import from_options
+from eventscope.lag.collector import CollectorError
+from eventscope.lag.nats import from_options
 
 pytestmark = pytest.mark.nats
 

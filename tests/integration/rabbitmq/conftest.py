@@ -21,7 +21,7 @@ from typing import Any
 import pika
 import pytest
 
-from eventscope.instrumentation.lag.rabbitmq import management_endpoint
+from eventscope.lag.rabbitmq import management_endpoint
 
 URL = os.environ.get("EVENTSCOPE_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/")
 

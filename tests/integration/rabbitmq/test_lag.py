@@ -10,8 +10,8 @@ import pika
 import pytest
 
 from eventscope.errors import UsageError
-from eventscope.instrumentation.lag.collector import CollectorError, Snapshot
-from eventscope.instrumentation.lag.rabbitmq import RabbitMQCollector, from_options
+from eventscope.lag.collector import CollectorError, Snapshot
+from eventscope.lag.rabbitmq import RabbitMQCollector, from_options
 from tests.integration.rabbitmq.conftest import URL
 from tests.integration.rabbitmq.helpers import declare
 

@@ -9,8 +9,8 @@ import pytest
 import redis
 
 from eventscope.errors import UsageError
-from eventscope.instrumentation.lag.collector import CollectorError
-from eventscope.instrumentation.lag.redis import from_options
+from eventscope.lag.collector import CollectorError
+from eventscope.lag.redis import from_options
 
 pytestmark = pytest.mark.redis
 

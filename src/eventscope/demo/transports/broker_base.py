@@ -2,7 +2,7 @@
 
 The demo reads lag (its summary) and Prometheus scrapes it (through
 ``configure().watch``); both want the broker's own numbers, so a transport that has a
-lag collector gets the whole :class:`~eventscope.instrumentation.lag.LagSource` part
+lag collector gets the whole :class:`~eventscope.lag.LagSource` part
 from here.  A collection that fails reads as no readings, logged, not as zero lag.
 Draining trusts nobody alone: every subscription must have settled everything that
 was published, and then the broker's own counts must show nothing left.
@@ -17,8 +17,8 @@ from typing import Any
 
 from eventscope.catalog import Outcome
 from eventscope.instrumentation.brokers import settlement
-from eventscope.instrumentation.lag.collector import CollectorError, LagCollector, Snapshot
-from eventscope.instrumentation.lag.readings import ConsumerReading, DepthReading, LagReading
+from eventscope.lag.collector import CollectorError, LagCollector, Snapshot
+from eventscope.lag.readings import ConsumerReading, DepthReading, LagReading
 
 logger = logging.getLogger("eventscope.demo")
 

@@ -8,7 +8,7 @@ Each consumer group is one ``confluent_kafka.Consumer`` in a thread, wrapped by
 :func:`~eventscope.instrumentation.brokers.kafka.instrument_consumer`: handlers get
 native messages, retries rewind the partition, dead letters go to ``orders.dlq``,
 and a message is committed after its handler returns.  Lag and dead-letter depth
-come from :class:`~eventscope.instrumentation.lag.kafka.KafkaLagCollector`.
+come from :class:`~eventscope.lag.kafka.KafkaLagCollector`.
 
 Every record is produced in a batch of its own (``batch.num.messages=1``): Tansu
 reports a partition's end offset as its last batch's base offset + 1, so after a
@@ -34,12 +34,13 @@ from confluent_kafka import (
 )
 from confluent_kafka.admin import AdminClient, NewTopic, OffsetSpec
 
+from eventscope.catalog import KAFKA
 from eventscope.demo.transports.tansu import Tansu
 from eventscope.errors import UsageError
 from eventscope.instrumentation.brokers.kafka import InstrumentedConsumer, instrument_consumer
-from eventscope.instrumentation.lag.collector import CollectorError, Snapshot
-from eventscope.instrumentation.lag.kafka import DEAD_LETTER_SUFFIX, SYSTEM, KafkaLagCollector
-from eventscope.instrumentation.lag.readings import ConsumerReading, DepthReading, LagReading
+from eventscope.lag.collector import CollectorError, Snapshot
+from eventscope.lag.kafka import KafkaLagCollector
+from eventscope.lag.readings import ConsumerReading, DepthReading, LagReading
 
 logger = logging.getLogger("eventscope.demo.kafka")
 ADMIN_TIMEOUT = 10.0
@@ -100,7 +101,7 @@ class _Subscription:
 
 
 class KafkaTransport:
-    system = SYSTEM
+    system = KAFKA.name
 
     def __init__(self, bootstrap: str, partitions: int, broker: Tansu | None = None) -> None:
         self.bootstrap = bootstrap
@@ -121,7 +122,7 @@ class KafkaTransport:
     # --- topics and groups ----------------------------------------------------------
 
     def declare(self, topic: str, groups: Sequence[str]) -> None:
-        dead_letter = topic + DEAD_LETTER_SUFFIX
+        dead_letter = KAFKA.dead_letter_destination(topic)
         if self._broker is None:
             self._delete([topic, dead_letter], list(groups))
         self._create({topic: self.partitions, dead_letter: 1})

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from eventscope.instrumentation.lag.readings import ConsumerReading, DepthReading, LagReading
-from eventscope.memory_bus import SYSTEM, InMemoryBus, Message
+from eventscope.catalog import MEMORY
+from eventscope.lag.readings import ConsumerReading, DepthReading, LagReading
+from eventscope.memory_bus import InMemoryBus, Message
 
 
 class MemoryTransport:
-    system = SYSTEM
+    system = MEMORY.name
 
     def __init__(self, bus: InMemoryBus) -> None:
         self.bus = bus

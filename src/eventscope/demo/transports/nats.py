@@ -30,10 +30,11 @@ import nats.js.errors
 from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
+from eventscope.catalog import NATS
 from eventscope.demo.transports.broker_base import BrokerTransport, decide, finished
 from eventscope.errors import UsageError
-from eventscope.instrumentation.brokers.nats import DLQ_SUFFIX, SYSTEM, carry_out
-from eventscope.instrumentation.lag.nats import NatsCollector
+from eventscope.instrumentation.brokers.nats import carry_out
+from eventscope.lag.nats import NatsCollector
 
 logger = logging.getLogger("eventscope.demo")
 DEFAULT_URL = "nats://127.0.0.1:4222"
@@ -75,7 +76,7 @@ class _Subscription:
 
 
 class NatsTransport(BrokerTransport):
-    system = SYSTEM
+    system = NATS.name
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -105,17 +106,18 @@ class NatsTransport(BrokerTransport):
         self._run(self._declare(topic, groups))
         self.published.setdefault(topic, 0)
         self.collector.groups = {s.group for s in self.subscriptions} | set(groups)
-        self.collector.dead_letters = [t + DLQ_SUFFIX for t in self.published]
+        self.collector.dead_letters = [NATS.dead_letter_destination(t) for t in self.published]
 
     async def _declare(self, topic: str, groups: Sequence[str]) -> None:
         name = stream_name(topic)
         with contextlib.suppress(nats.js.errors.NotFoundError):
             await self.js.delete_stream(name)
+        dead_letter = NATS.dead_letter_destination(topic)
         try:
-            await self.js.add_stream(name=name, subjects=[topic, topic + DLQ_SUFFIX])
+            await self.js.add_stream(name=name, subjects=[topic, dead_letter])
         except nats.js.errors.BadRequestError as exc:
             raise UsageError(
-                f"cannot create stream {name} for subjects {topic}, {topic}{DLQ_SUFFIX}: "
+                f"cannot create stream {name} for subjects {topic}, {dead_letter}: "
                 f"{exc.description} (another stream captures them?)"
             ) from exc
         self.streams.append(name)

@@ -29,14 +29,14 @@ from typing import Any
 import pika
 import pika.exceptions
 
+from eventscope.catalog import RABBITMQ
 from eventscope.demo.transports.broker_base import BrokerTransport, decide, finished
 from eventscope.errors import UsageError
-from eventscope.instrumentation.brokers.rabbitmq import SYSTEM, Delivery, carry_out
-from eventscope.instrumentation.lag.rabbitmq import RabbitMQCollector, management_endpoint
+from eventscope.instrumentation.brokers.rabbitmq import Delivery, carry_out
+from eventscope.lag.rabbitmq import RabbitMQCollector, management_endpoint
 
 logger = logging.getLogger("eventscope.demo")
 DEFAULT_URL = "amqp://guest:guest@127.0.0.1:5672/"
-DLQ_SUFFIX = ".dlq"
 PREFETCH = 20
 
 
@@ -102,7 +102,7 @@ class _Subscription:
 
 
 class RabbitMQTransport(BrokerTransport):
-    system = SYSTEM
+    system = RABBITMQ.name
 
     def __init__(self, url: str) -> None:
         self.vhost = f"eventscope-demo-{uuid.uuid4().hex[:8]}"
@@ -132,7 +132,7 @@ class RabbitMQTransport(BrokerTransport):
         self.channel.confirm_delivery()
 
     def declare(self, topic: str, groups: Sequence[str]) -> None:
-        dlq = topic + DLQ_SUFFIX
+        dlq = RABBITMQ.dead_letter_destination(topic)
         self.channel.exchange_declare(topic, "fanout", durable=True)
         self.channel.queue_declare(dlq, durable=True)
         for group in groups:
@@ -149,7 +149,7 @@ class RabbitMQTransport(BrokerTransport):
         self.topics[topic] = list(groups)
         self.published.setdefault(topic, 0)
         self.collector.groups = {g for gs in self.topics.values() for g in gs}
-        self.collector.dead_letters = {t + DLQ_SUFFIX for t in self.topics}
+        self.collector.dead_letters = {RABBITMQ.dead_letter_destination(t) for t in self.topics}
 
     def publish(
         self, topic: str, payload: dict, *, key: str | None, headers: dict[str, str]

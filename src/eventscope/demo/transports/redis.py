@@ -22,16 +22,15 @@ from typing import Any
 
 import redis
 
+from eventscope.catalog import REDIS
 from eventscope.demo.transports.broker_base import BrokerTransport, decide, finished
 from eventscope.errors import UsageError
 from eventscope.instrumentation.brokers.redis_streams import (
-    DLQ_SUFFIX,
-    SYSTEM,
     InstrumentedRedis,
     StreamEntry,
     carry_out,
 )
-from eventscope.instrumentation.lag.redis import RedisStreamsCollector
+from eventscope.lag.redis import RedisStreamsCollector
 
 logger = logging.getLogger("eventscope.demo")
 DEFAULT_URL = "redis://127.0.0.1:6379/0"
@@ -79,7 +78,7 @@ class _Subscription:
 
 
 class RedisTransport(BrokerTransport):
-    system = SYSTEM
+    system = REDIS.name
 
     def __init__(self, url: str) -> None:
         self.raw = redis.Redis.from_url(url, decode_responses=True)
@@ -97,7 +96,7 @@ class RedisTransport(BrokerTransport):
         self.collector = RedisStreamsCollector(url, streams=[], groups=[], dead_letters=[])
 
     def declare(self, topic: str, groups: Sequence[str]) -> None:
-        dlq = topic + DLQ_SUFFIX
+        dlq = REDIS.dead_letter_destination(topic)
         for key in (topic, dlq):
             if self.raw.exists(key) and not self.raw.exists(MARKER + topic):
                 raise UsageError(
@@ -111,9 +110,11 @@ class RedisTransport(BrokerTransport):
         self.raw.xadd(dlq, {"created": "eventscope demo"})
         self.raw.xtrim(dlq, maxlen=0)
         self.published.setdefault(topic, 0)
-        self.collector.streams = [key for t in self.published for key in (t, t + DLQ_SUFFIX)]
+        self.collector.streams = [
+            key for t in self.published for key in (t, REDIS.dead_letter_destination(t))
+        ]
         self.collector.groups = {g for g in groups} | {s.group for s in self.subscriptions}
-        self.collector.dead_letters = {t + DLQ_SUFFIX for t in self.published}
+        self.collector.dead_letters = {REDIS.dead_letter_destination(t) for t in self.published}
 
     def publish(
         self, topic: str, payload: dict, *, key: str | None, headers: dict[str, str]
@@ -148,7 +149,7 @@ class RedisTransport(BrokerTransport):
             thread.join(timeout=10)
         try:
             for topic in self.published:
-                self.raw.delete(topic, topic + DLQ_SUFFIX, MARKER + topic)
+                self.raw.delete(topic, REDIS.dead_letter_destination(topic), MARKER + topic)
         finally:
             self.collector.close()
             self.raw.close()

@@ -2,5 +2,7 @@
 
 Each module wraps one client library (imported only when that module is), registers
 its native message types with the consumer decorator, and knows how to settle a
-retry or dead-letter outcome on that broker.
+retry or dead-letter outcome on that broker.  Header formats that are not plain
+mappings have their carrier here too, in modules that import no client
+(``kafka_headers``, ``sqs_attributes``), so the generic fallback can use them.
 """

@@ -33,16 +33,16 @@ import aio_pika
 from aio_pika.abc import AbstractIncomingMessage, AbstractMessage
 from opentelemetry import trace
 
-from eventscope.catalog import Outcome
+from eventscope.catalog import RABBITMQ, Outcome
 from eventscope.instrumentation.brokers import amqp, settlement
+from eventscope.instrumentation.carriers import MappingCarrier
 from eventscope.instrumentation.messages import register_message_type
 from eventscope.instrumentation.producer_decorator import producer
 
-SYSTEM = amqp.SYSTEM
-
 
 class _IncomingAdapter:
-    system = SYSTEM
+    system = RABBITMQ.name
+    carrier = MappingCarrier
 
     def headers(self, message: AbstractIncomingMessage) -> Any:
         return message.headers
@@ -97,7 +97,11 @@ def consumer(
 
     def decorate(fn: Handler) -> Callable[[AbstractIncomingMessage], Awaitable[None]]:
         handle = settlement.handler(
-            fn, group=group, system=SYSTEM, max_attempts=max_attempts, deduplicate=deduplicate
+            fn,
+            group=group,
+            system=RABBITMQ.name,
+            max_attempts=max_attempts,
+            deduplicate=deduplicate,
         )
 
         async def on_message(message: AbstractIncomingMessage) -> None:
@@ -146,7 +150,7 @@ def _publish_destination(exchange: Any, message: Any, routing_key: str, *a: Any,
     return amqp.destination(exchange.name, routing_key)
 
 
-@producer(_publish_destination, system=SYSTEM)
+@producer(_publish_destination, system=RABBITMQ.name)
 async def _publish(
     exchange: Any, message: AbstractMessage, routing_key: str, headers: dict, **kwargs: Any
 ) -> Any:

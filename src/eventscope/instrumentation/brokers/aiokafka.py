@@ -27,12 +27,10 @@ from typing import Any
 from aiokafka.structs import ConsumerRecord, OffsetAndMetadata, TopicPartition
 from opentelemetry import trace
 
-from eventscope.catalog import Outcome
+from eventscope.catalog import KAFKA, Outcome
 from eventscope.instrumentation.brokers.dead_letter_span import note_dead_letter
 from eventscope.instrumentation.brokers.kafka_delivery import (
-    DEAD_LETTER_SUFFIX,
     KAFKA_MESSAGE_KEY,
-    SYSTEM,
     Deliveries,
     Rewinds,
     dead_letter_headers,
@@ -41,6 +39,7 @@ from eventscope.instrumentation.brokers.kafka_delivery import (
     record_attributes,
     topic_of,
 )
+from eventscope.instrumentation.brokers.kafka_headers import KafkaHeadersCarrier
 from eventscope.instrumentation.messages import register_message_type
 from eventscope.instrumentation.producer_decorator import producer as _producer
 from eventscope.instrumentation.telemetry import logger
@@ -49,7 +48,8 @@ from eventscope.instrumentation.telemetry import logger
 class RecordAdapter:
     """How the ``@consumer`` decorator reads and settles an aiokafka ``ConsumerRecord``."""
 
-    system = SYSTEM
+    system = KAFKA.name
+    carrier = KafkaHeadersCarrier
 
     def headers(self, record: ConsumerRecord) -> Any:
         return record.headers
@@ -84,8 +84,8 @@ class InstrumentedProducer:
 
     def __init__(self, producer: Any) -> None:
         self.wrapped = producer
-        self._send = _producer(topic_of, system=SYSTEM)(self._queue)
-        self._send_and_wait = _producer(topic_of, system=SYSTEM)(self._deliver)
+        self._send = _producer(topic_of, system=KAFKA.name)(self._queue)
+        self._send_and_wait = _producer(topic_of, system=KAFKA.name)(self._deliver)
 
     async def send(
         self,
@@ -163,7 +163,7 @@ class InstrumentedConsumer:
         consumer: Any,
         dead_letter_producer: Any = None,
         *,
-        dead_letter_suffix: str = DEAD_LETTER_SUFFIX,
+        dead_letter_suffix: str = KAFKA.dead_letter_suffix,
     ) -> None:
         self.wrapped = consumer
         self.dead_letter_producer = getattr(dead_letter_producer, "wrapped", dead_letter_producer)
@@ -278,7 +278,10 @@ def instrument_producer(producer: Any) -> InstrumentedProducer:
 
 
 def instrument_consumer(
-    consumer: Any, dead_letter_producer: Any = None, *, dead_letter_suffix: str = DEAD_LETTER_SUFFIX
+    consumer: Any,
+    dead_letter_producer: Any = None,
+    *,
+    dead_letter_suffix: str = KAFKA.dead_letter_suffix,
 ) -> InstrumentedConsumer:
     """Wrap an ``AIOKafkaConsumer`` so retries and dead letters happen on Kafka."""
     return InstrumentedConsumer(

@@ -22,7 +22,6 @@ from typing import Any
 
 from eventscope.instrumentation import headers as h
 
-SYSTEM = "rabbitmq"
 DELIVERY_COUNT = "x-delivery-count"
 ROUTING_KEY = "messaging.rabbitmq.destination.routing_key"
 DELIVERY_TAG = "messaging.rabbitmq.message.delivery_tag"

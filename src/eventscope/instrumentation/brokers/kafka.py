@@ -28,12 +28,10 @@ from typing import Any
 from confluent_kafka import KafkaException, Message, TopicPartition
 from opentelemetry import trace
 
-from eventscope.catalog import Outcome
+from eventscope.catalog import KAFKA, Outcome
 from eventscope.instrumentation.brokers.dead_letter_span import note_dead_letter
 from eventscope.instrumentation.brokers.kafka_delivery import (
-    DEAD_LETTER_SUFFIX,
     KAFKA_MESSAGE_KEY,
-    SYSTEM,
     Deliveries,
     Rewinds,
     dead_letter_headers,
@@ -42,6 +40,7 @@ from eventscope.instrumentation.brokers.kafka_delivery import (
     record_attributes,
     topic_of,
 )
+from eventscope.instrumentation.brokers.kafka_headers import KafkaHeadersCarrier
 from eventscope.instrumentation.messages import register_message_type
 from eventscope.instrumentation.producer_decorator import producer as _producer
 
@@ -53,7 +52,8 @@ class DeadLetterError(Exception):
 class MessageAdapter:
     """How the ``@consumer`` decorator reads and settles a ``confluent_kafka.Message``."""
 
-    system = SYSTEM
+    system = KAFKA.name
+    carrier = KafkaHeadersCarrier
 
     def headers(self, message: Message) -> Any:
         return message.headers()
@@ -90,7 +90,7 @@ class InstrumentedProducer:
 
     def __init__(self, producer: Any) -> None:
         self.wrapped = producer
-        self._send = _producer(topic_of, system=SYSTEM)(self._produce)
+        self._send = _producer(topic_of, system=KAFKA.name)(self._produce)
 
     def produce(
         self,
@@ -142,7 +142,7 @@ class InstrumentedConsumer:
         consumer: Any,
         dead_letter_producer: Any = None,
         *,
-        dead_letter_suffix: str = DEAD_LETTER_SUFFIX,
+        dead_letter_suffix: str = KAFKA.dead_letter_suffix,
         flush_timeout: float = 10.0,
     ) -> None:
         self.wrapped = consumer
@@ -292,7 +292,7 @@ def instrument_consumer(
     consumer: Any,
     dead_letter_producer: Any = None,
     *,
-    dead_letter_suffix: str = DEAD_LETTER_SUFFIX,
+    dead_letter_suffix: str = KAFKA.dead_letter_suffix,
     flush_timeout: float = 10.0,
 ) -> InstrumentedConsumer:
     """Wrap a ``confluent_kafka.Consumer`` so retries and dead letters happen on Kafka."""

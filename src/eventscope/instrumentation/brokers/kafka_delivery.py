@@ -21,10 +21,7 @@ from typing import Any, Protocol
 
 from eventscope.catalog import Attr, Outcome
 from eventscope.instrumentation import headers as h
-from eventscope.instrumentation.carriers import KafkaHeadersCarrier
-
-SYSTEM = "kafka"
-DEAD_LETTER_SUFFIX = ".dlq"
+from eventscope.instrumentation.brokers.kafka_headers import KafkaHeadersCarrier
 
 # Kafka span attributes of the OpenTelemetry messaging conventions.
 KAFKA_OFFSET = "messaging.kafka.offset"

@@ -30,14 +30,13 @@ from typing import Any
 
 from nats.aio.msg import Msg
 
-from eventscope.catalog import Outcome
+from eventscope.catalog import NATS, Outcome
 from eventscope.instrumentation import headers as h
 from eventscope.instrumentation.brokers import settlement
+from eventscope.instrumentation.carriers import MappingCarrier
 from eventscope.instrumentation.messages import register_message_type
 from eventscope.instrumentation.producer_decorator import producer
 
-SYSTEM = "nats"
-DLQ_SUFFIX = ".dlq"
 STREAM = "messaging.nats.stream.name"
 SEQUENCE = "messaging.nats.message.stream_sequence"
 SUBSCRIPTION = "messaging.destination.subscription.name"
@@ -49,7 +48,8 @@ def is_jetstream(msg: Msg) -> bool:
 
 
 class _MsgAdapter:
-    system = SYSTEM
+    system = NATS.name
+    carrier = MappingCarrier
 
     def headers(self, msg: Msg) -> Any:
         return msg.headers
@@ -103,7 +103,7 @@ async def carry_out(
     elif outcome in settlement.SETTLED_BY_BROKER:
         # A dead-letter; or a core NATS retry in a batch, which cannot be redelivered.
         reason = decision.reason if decision is not None else None
-        subject = msg.subject + DLQ_SUFFIX
+        subject = NATS.dead_letter_destination(msg.subject)
         # Msg keeps its client privately; nats-py offers no public accessor for it.
         client = msg._client
         if jetstream:
@@ -137,7 +137,7 @@ def consumer(
         handle = settlement.handler(
             fn,
             group=group,
-            system=SYSTEM,
+            system=NATS.name,
             max_attempts=max_attempts,
             deduplicate=deduplicate,
             batch=batch,
@@ -180,7 +180,7 @@ def _subject(client: Any, subject: str, *args: Any, **kwargs: Any) -> str:
     return subject
 
 
-@producer(_subject, system=SYSTEM)
+@producer(_subject, system=NATS.name)
 async def _publish(client: Any, subject: str, payload: bytes, headers: dict, **kwargs: Any) -> Any:
     return await client.publish(subject, payload, headers=headers, **kwargs)
 

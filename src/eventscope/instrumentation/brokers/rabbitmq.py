@@ -26,12 +26,11 @@ from typing import Any
 import pika
 from opentelemetry import trace
 
-from eventscope.catalog import Outcome
+from eventscope.catalog import RABBITMQ, Outcome
 from eventscope.instrumentation.brokers import amqp, settlement
+from eventscope.instrumentation.carriers import MappingCarrier
 from eventscope.instrumentation.messages import register_message_type
 from eventscope.instrumentation.producer_decorator import producer
-
-SYSTEM = amqp.SYSTEM
 
 
 class Delivery:
@@ -56,7 +55,8 @@ class Delivery:
 
 
 class _DeliveryAdapter:
-    system = SYSTEM
+    system = RABBITMQ.name
+    carrier = MappingCarrier
 
     def headers(self, delivery: Delivery) -> Any:
         return delivery.properties.headers
@@ -113,7 +113,7 @@ class PikaConsumer:
             fn,
             _call_pika,
             group=group,
-            system=SYSTEM,
+            system=RABBITMQ.name,
             max_attempts=max_attempts,
             deduplicate=deduplicate,
         )
@@ -170,7 +170,7 @@ def _publish_destination(
     return amqp.destination(exchange, routing_key)
 
 
-@producer(_publish_destination, system=SYSTEM)
+@producer(_publish_destination, system=RABBITMQ.name)
 def _publish(
     channel: Any,
     exchange: str,

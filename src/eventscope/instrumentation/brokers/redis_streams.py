@@ -28,15 +28,13 @@ import inspect
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from eventscope.catalog import Outcome
+from eventscope.catalog import REDIS, Outcome
 from eventscope.instrumentation import headers as h
 from eventscope.instrumentation.brokers import settlement
-from eventscope.instrumentation.carriers import carrier_for
+from eventscope.instrumentation.carriers import MappingCarrier
 from eventscope.instrumentation.messages import register_message_type
 from eventscope.instrumentation.producer_decorator import producer
 
-SYSTEM = "redis"
-DLQ_SUFFIX = ".dlq"
 NEW = ">"
 ENTRY_ID = "messaging.redis.stream.entry_id"
 
@@ -82,7 +80,8 @@ class StreamEntry(tuple):
 
 
 class _EntryAdapter:
-    system = SYSTEM
+    system = REDIS.name
+    carrier = MappingCarrier
 
     def headers(self, entry: StreamEntry) -> Any:
         return entry[1]
@@ -114,11 +113,11 @@ def carry_out(entry: StreamEntry, decision: settlement.Decision | None) -> Any:
     if decision is None or decision.outcome is not Outcome.DEAD_LETTER:
         return client.xack(entry.stream, entry.group, entry[0])
     fields = dict(entry[1] or {})
-    carrier = carrier_for(fields)
+    carrier = MappingCarrier(fields)
     carrier.set(h.DEAD_LETTER_REASON, decision.reason or "unspecified")
     carrier.set(h.ORIGINAL_DESTINATION, entry.stream)
     pipe = client.pipeline(transaction=True)
-    pipe.xadd(entry.stream + DLQ_SUFFIX, fields)
+    pipe.xadd(REDIS.dead_letter_destination(entry.stream), fields)
     pipe.xack(entry.stream, entry.group, entry[0])
     return pipe.execute()
 
@@ -140,7 +139,7 @@ def consumer(
         handle = settlement.handler(
             fn,
             group=group,
-            system=SYSTEM,
+            system=REDIS.name,
             max_attempts=max_attempts,
             deduplicate=deduplicate,
             batch=batch,
@@ -226,12 +225,12 @@ def _stream_name(client: Any, name: Any, *args: Any, **kwargs: Any) -> str:
     return text(name)
 
 
-@producer(_stream_name, system=SYSTEM, headers_param="fields")
+@producer(_stream_name, system=REDIS.name, headers_param="fields")
 def _xadd(client: Any, name: Any, fields: dict, *args: Any, **kwargs: Any) -> Any:
     return client.xadd(name, fields, *args, **kwargs)
 
 
-@producer(_stream_name, system=SYSTEM, headers_param="fields")
+@producer(_stream_name, system=REDIS.name, headers_param="fields")
 async def _xadd_async(client: Any, name: Any, fields: dict, *args: Any, **kwargs: Any) -> Any:
     return await client.xadd(name, fields, *args, **kwargs)
 

@@ -33,15 +33,13 @@ import json
 from collections import OrderedDict
 from typing import Any
 
-from eventscope.catalog import Attr, Outcome
+from eventscope.catalog import AWS_SQS, Attr, Outcome
 from eventscope.instrumentation import headers as h
 from eventscope.instrumentation.brokers.dead_letter_span import note_dead_letter
-from eventscope.instrumentation.carriers import SqsAttributesCarrier
+from eventscope.instrumentation.brokers.sqs_attributes import SqsAttributesCarrier
 from eventscope.instrumentation.messages import register_message_type
 from eventscope.instrumentation.producer_decorator import producer as _producer
 
-SYSTEM = "aws_sqs"
-DEAD_LETTER_SUFFIX = "-dlq"
 RECEIVE_COUNT = "ApproximateReceiveCount"
 MESSAGE_GROUP = "MessageGroupId"
 _TRACE_ATTRIBUTES = (h.TRACEPARENT, h.TRACESTATE, h.BAGGAGE, h.EVENT_ID, h.PUBLISHED_AT)
@@ -51,13 +49,6 @@ _REMEMBERED_SETTLEMENTS = 10_000
 def queue_name(queue_url: str) -> str:
     """The queue's name: the last segment of its URL (or ARN)."""
     return queue_url.rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
-
-
-def dead_letter_name(queue: str) -> str:
-    """``orders`` → ``orders-dlq``; a FIFO queue's ``orders.fifo`` → ``orders-dlq.fifo``."""
-    if queue.endswith(".fifo"):
-        return queue.removesuffix(".fifo") + DEAD_LETTER_SUFFIX + ".fifo"
-    return queue + DEAD_LETTER_SUFFIX
 
 
 class SqsMessage(dict):
@@ -74,7 +65,8 @@ class SqsMessage(dict):
 class SqsMessageAdapter:
     """How the ``@consumer`` decorator reads and settles an :class:`SqsMessage`."""
 
-    system = SYSTEM
+    system = AWS_SQS.name
+    carrier = SqsAttributesCarrier
 
     def headers(self, message: SqsMessage) -> Any:
         return message.get("MessageAttributes")
@@ -112,8 +104,8 @@ class InstrumentedClient:
     def __init__(self, client: Any, *, retry_delay: int = 0) -> None:
         self.wrapped = client
         self.retry_delay = retry_delay
-        self._send = _producer(_queue, system=SYSTEM)(self._send_message)
-        self._stamp = _producer(_queue, system=SYSTEM)(self._stamp_entry)
+        self._send = _producer(_queue, system=AWS_SQS.name)(self._send_message)
+        self._stamp = _producer(_queue, system=AWS_SQS.name)(self._stamp_entry)
         self._dead_letter_urls: dict[str, str] = {}
         self._settled: OrderedDict[str, None] = OrderedDict()
 
@@ -214,9 +206,9 @@ class InstrumentedClient:
                     QueueName=queue_name(arn), QueueOwnerAWSAccountId=account
                 )["QueueUrl"]
             else:
-                url = self.wrapped.get_queue_url(QueueName=dead_letter_name(queue_name(queue_url)))[
-                    "QueueUrl"
-                ]
+                url = self.wrapped.get_queue_url(
+                    QueueName=AWS_SQS.dead_letter_destination(queue_name(queue_url))
+                )["QueueUrl"]
             self._dead_letter_urls[queue_url] = url
         return url
 

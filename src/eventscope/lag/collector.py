@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from eventscope.instrumentation.lag.readings import ConsumerReading, DepthReading, LagReading
+from eventscope.lag.readings import ConsumerReading, DepthReading, LagReading
 
 
 @dataclass(frozen=True)

@@ -26,23 +26,22 @@ from typing import Any
 
 import redis
 
+from eventscope.catalog import REDIS
 from eventscope.errors import UsageError
-from eventscope.instrumentation.lag.broker_options import (
+from eventscope.lag.broker_options import (
     check_known,
     names_option,
     timeout_option,
 )
-from eventscope.instrumentation.lag.collector import CollectorError, Snapshot
-from eventscope.instrumentation.lag.readings import ConsumerReading, DepthReading, LagReading
+from eventscope.lag.collector import CollectorError, Snapshot
+from eventscope.lag.readings import ConsumerReading, DepthReading, LagReading
 
-SYSTEM = "redis"
-DLQ_SUFFIX = ".dlq"
 DEFAULT_URL = "redis://127.0.0.1:6379/0"
 _PAGE = 1000
 
 
 class RedisStreamsCollector:
-    system = SYSTEM
+    system = REDIS.name
 
     def __init__(
         self,
@@ -94,7 +93,7 @@ class RedisStreamsCollector:
             dead_letter = self._is_dead_letter(stream)
             if dead_letter:
                 snapshot.dead_letters.append(
-                    DepthReading(SYSTEM, stream, self._depth(stream, groups))
+                    DepthReading(REDIS.name, stream, self._depth(stream, groups))
                 )
             for group in groups:
                 name = group["name"]
@@ -104,7 +103,7 @@ class RedisStreamsCollector:
                     continue
                 snapshot.lag.append(self._reading(stream, group, now))
                 snapshot.consumers.append(
-                    ConsumerReading(SYSTEM, stream, name, int(group["consumers"]))
+                    ConsumerReading(REDIS.name, stream, name, int(group["consumers"]))
                 )
         return snapshot
 
@@ -125,7 +124,7 @@ class RedisStreamsCollector:
         if position is None and last == "0-0":
             position = 0  # a group that has read nothing yet (Redis says nil)
         return LagReading(
-            SYSTEM,
+            REDIS.name,
             stream,
             group["name"],
             "",
@@ -156,14 +155,14 @@ class RedisStreamsCollector:
     def _is_dead_letter(self, stream: str) -> bool:
         if self.dead_letters is not None:
             return stream in self.dead_letters
-        return stream.endswith(DLQ_SUFFIX)
+        return REDIS.is_dead_letter(stream)
 
     def close(self) -> None:
         self.client.close()
 
 
 def from_options(options: dict[str, Any]) -> RedisStreamsCollector:
-    check_known(SYSTEM, options, {"url", "streams", "groups", "dead_letters", "timeout"})
+    check_known(REDIS.name, options, {"url", "streams", "groups", "dead_letters", "timeout"})
     url = options.get("url", DEFAULT_URL)
     if not isinstance(url, str) or not url.startswith(("redis://", "rediss://", "unix://")):
         raise UsageError(f"url: expected redis://host:port/db, got {url!r}")

@@ -14,10 +14,10 @@ from typing import Any
 from prometheus_client import CollectorRegistry, start_http_server
 
 from eventscope.errors import UsageError
-from eventscope.instrumentation.lag.collector import CollectorError, Snapshot
-from eventscope.instrumentation.lag.config import load_config
-from eventscope.instrumentation.lag.exporter import LagExporter
-from eventscope.instrumentation.lag.targets import COLLECTORS, build_collector
+from eventscope.lag.collector import CollectorError, Snapshot
+from eventscope.lag.config import load_config
+from eventscope.lag.exporter import LagExporter
+from eventscope.lag.targets import COLLECTORS, build_collector
 
 
 def register(commands: argparse._SubParsersAction) -> None:

@@ -16,12 +16,12 @@ out, as ``kafka-consumer-groups.sh`` shows them without a lag.  Members count th
 group's members assigned a partition of the topic (unknown when the broker does not
 describe them).  Lag in seconds is estimated from the end offsets this
 collector saw at earlier collections (see
-:mod:`~eventscope.instrumentation.lag.kafka_history`), so it is unknown at the first
+:mod:`~eventscope.lag.kafka_history`), so it is unknown at the first
 collection.  A dead-letter topic's depth is the records it retains (``end - start``
 summed over its partitions).
 
 A broker that cannot be reached or does not answer within ``timeout`` seconds raises
-:class:`~eventscope.instrumentation.lag.collector.CollectorError`; no partial
+:class:`~eventscope.lag.collector.CollectorError`; no partial
 readings are returned.
 """
 
@@ -44,13 +44,12 @@ from confluent_kafka import (
 )
 from confluent_kafka.admin import AdminClient, OffsetSpec
 
+from eventscope.catalog import KAFKA
 from eventscope.errors import UsageError
-from eventscope.instrumentation.lag.collector import CollectorError, Snapshot
-from eventscope.instrumentation.lag.kafka_history import DEFAULT_POINTS, OffsetHistory
-from eventscope.instrumentation.lag.readings import ConsumerReading, DepthReading, LagReading
+from eventscope.lag.collector import CollectorError, Snapshot
+from eventscope.lag.kafka_history import DEFAULT_POINTS, OffsetHistory
+from eventscope.lag.readings import ConsumerReading, DepthReading, LagReading
 
-SYSTEM = "kafka"
-DEAD_LETTER_SUFFIX = ".dlq"
 DEFAULT_TIMEOUT = 5.0
 OPTIONS = ("bootstrap", "groups", "dead_letters", "timeout")
 
@@ -67,7 +66,7 @@ class KafkaLagCollector:
     ``clock`` is the wall clock the lag-in-seconds estimate uses.
     """
 
-    system = SYSTEM
+    system = KAFKA.name
 
     def __init__(
         self,
@@ -175,7 +174,7 @@ class KafkaLagCollector:
         metadata = self._wait_metadata()
         names = self.dead_letters
         if names is None:
-            names = [t for t in metadata if t.endswith(DEAD_LETTER_SUFFIX)]
+            names = [t for t in metadata if KAFKA.is_dead_letter(t)]
         return [(t, p) for t in names if t in metadata for p in metadata[t]]
 
     def _wait_metadata(self) -> dict[str, list[int]]:
@@ -225,7 +224,7 @@ class KafkaLagCollector:
                 topics.add(topic)
                 lag.append(
                     LagReading(
-                        SYSTEM,
+                        KAFKA.name,
                         topic,
                         group,
                         str(partition),
@@ -237,7 +236,7 @@ class KafkaLagCollector:
             counts = members.get(group)
             consumers.extend(
                 ConsumerReading(
-                    SYSTEM, topic, group, None if counts is None else counts.get(topic, 0)
+                    KAFKA.name, topic, group, None if counts is None else counts.get(topic, 0)
                 )
                 for topic in sorted(topics)
             )
@@ -245,7 +244,7 @@ class KafkaLagCollector:
         for key in dead_letters:
             if key in ends and key in starts:
                 depths[key[0]] = depths.get(key[0], 0) + max(0, ends[key] - starts[key])
-        dead = [DepthReading(SYSTEM, topic, n) for topic, n in sorted(depths.items())]
+        dead = [DepthReading(KAFKA.name, topic, n) for topic, n in sorted(depths.items())]
         return Snapshot(lag, consumers, dead)
 
     def _remember(self, ends: dict[Partition, int], now: float) -> None:

@@ -4,6 +4,10 @@
 seconds in a daemon thread and registers it with the current eventscope
 configuration, so the service that consumes also exports its own lag (and the
 dead-letter depth) on its ``/metrics``.  Scrapes never wait on the broker.
+
+It lives on the instrumentation side because it joins the two: collectors and
+readings come from :mod:`eventscope.lag` (which knows nothing of telemetry), the
+recorder it feeds from :mod:`eventscope.instrumentation.telemetry`.
 """
 
 from __future__ import annotations
@@ -11,7 +15,8 @@ from __future__ import annotations
 import logging
 import threading
 
-from eventscope.instrumentation.lag.collector import LagCollector, LatestSnapshot
+from eventscope.instrumentation import telemetry
+from eventscope.lag.collector import LagCollector, LatestSnapshot
 
 logger = logging.getLogger("eventscope.lag")
 
@@ -28,8 +33,6 @@ class LagWatch:
         )
 
     def start(self) -> LagWatch:
-        from eventscope.instrumentation import telemetry  # the package imports this module
-
         self.source.refresh()
         telemetry.current().recorder.watch(self.source)
         self._thread.start()

@@ -11,15 +11,14 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from eventscope.catalog import KAFKA, NATS, RABBITMQ, REDIS
 from eventscope.errors import UsageError
-from eventscope.instrumentation.lag.collector import LagCollector
+from eventscope.lag.collector import LagCollector
 
 COLLECTORS = {
-    "kafka": "eventscope.instrumentation.lag.kafka",
-    "rabbitmq": "eventscope.instrumentation.lag.rabbitmq",
-    "nats": "eventscope.instrumentation.lag.nats",
-    "redis": "eventscope.instrumentation.lag.redis",
+    system.name: f"eventscope.lag.{system.name}" for system in (KAFKA, RABBITMQ, NATS, REDIS)
 }
+"""Broker name (the system's ``messaging.system`` value) → its collector's module."""
 
 
 def build_collector(broker: str, options: dict[str, Any]) -> LagCollector:

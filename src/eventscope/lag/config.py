@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from eventscope.errors import UsageError
-from eventscope.instrumentation.lag.targets import COLLECTORS
+from eventscope.lag.targets import COLLECTORS
 
 DEFAULT_SCRAPE_TIMEOUT = 5.0
 

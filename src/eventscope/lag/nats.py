@@ -35,22 +35,21 @@ from typing import Any
 import nats
 from nats.js.errors import NotFoundError
 
+from eventscope.catalog import NATS
 from eventscope.errors import UsageError
-from eventscope.instrumentation.lag.broker_options import (
+from eventscope.lag.broker_options import (
     check_known,
     names_option,
     timeout_option,
 )
-from eventscope.instrumentation.lag.collector import CollectorError, Snapshot
-from eventscope.instrumentation.lag.readings import ConsumerReading, DepthReading, LagReading
+from eventscope.lag.collector import CollectorError, Snapshot
+from eventscope.lag.readings import ConsumerReading, DepthReading, LagReading
 
-SYSTEM = "nats"
-DLQ_SUFFIX = ".dlq"
 DEFAULT_URL = "nats://127.0.0.1:4222"
 
 
 class NatsCollector:
-    system = SYSTEM
+    system = NATS.name
 
     def __init__(
         self,
@@ -141,7 +140,7 @@ class NatsCollector:
                 snapshot.lag.append(await self._reading(jsm, stream, info))
                 snapshot.consumers.append(
                     ConsumerReading(
-                        SYSTEM, _destination(stream, info), info.name, None, info.num_redelivered
+                        NATS.name, _destination(stream, info), info.name, None, info.num_redelivered
                     )
                 )
         for subject in self._dead_letter_subjects(streams):
@@ -149,7 +148,7 @@ class NatsCollector:
                 depth = max(readers[subject])
             else:
                 depth = await _stored(jsm, subject)
-            snapshot.dead_letters.append(DepthReading(SYSTEM, subject, depth))
+            snapshot.dead_letters.append(DepthReading(NATS.name, subject, depth))
         return snapshot
 
     async def _reading(self, jsm: Any, stream: Any, info: Any) -> LagReading:
@@ -160,13 +159,13 @@ class NatsCollector:
         if pending + unacked:
             seconds = await _oldest_age(jsm, stream.config.name, floor, info.config.filter_subject)
         return LagReading(
-            SYSTEM, _destination(stream, info), info.name, "", pending, seconds, unacked, floor
+            NATS.name, _destination(stream, info), info.name, "", pending, seconds, unacked, floor
         )
 
     def _is_dead_letter(self, subject: str) -> bool:
         if self.dead_letters is not None:
             return subject in self.dead_letters
-        return subject.endswith(DLQ_SUFFIX)
+        return NATS.is_dead_letter(subject)
 
     def _dead_letter_subjects(self, streams: list[Any]) -> list[str]:
         if self.dead_letters is not None:
@@ -175,7 +174,7 @@ class NatsCollector:
             subject
             for stream in streams
             for subject in stream.config.subjects or ()
-            if subject.endswith(DLQ_SUFFIX) and "*" not in subject and ">" not in subject
+            if NATS.is_dead_letter(subject) and "*" not in subject and ">" not in subject
         )
 
     def _drop(self) -> None:
@@ -234,7 +233,7 @@ async def _stored(jsm: Any, subject: str) -> int:
 
 
 def from_options(options: dict[str, Any]) -> NatsCollector:
-    check_known(SYSTEM, options, {"url", "groups", "dead_letters", "timeout"})
+    check_known(NATS.name, options, {"url", "groups", "dead_letters", "timeout"})
     url = options.get("url", DEFAULT_URL)
     if not isinstance(url, str) or not url.startswith(("nats://", "tls://", "ws://", "wss://")):
         raise UsageError(f"url: expected nats://host:port, got {url!r}")

@@ -22,9 +22,9 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from eventscope import catalog
-from eventscope.instrumentation.lag.collector import CollectorError, LagCollector, Snapshot
-from eventscope.instrumentation.lag.families import lag_families
-from eventscope.instrumentation.lag.readings import ConsumerReading, DepthReading, LagReading
+from eventscope.lag.collector import CollectorError, LagCollector, Snapshot
+from eventscope.lag.families import lag_families
+from eventscope.lag.readings import ConsumerReading, DepthReading, LagReading
 
 logger = logging.getLogger("eventscope.lag")
 

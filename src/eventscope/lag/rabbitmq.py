@@ -35,13 +35,12 @@ import urllib.request
 from collections.abc import Sequence
 from typing import Any
 
+from eventscope.catalog import RABBITMQ
 from eventscope.errors import UsageError
-from eventscope.instrumentation.lag.broker_options import check_known, names_option, timeout_option
-from eventscope.instrumentation.lag.collector import CollectorError, Snapshot
-from eventscope.instrumentation.lag.readings import ConsumerReading, DepthReading, LagReading
+from eventscope.lag.broker_options import check_known, names_option, timeout_option
+from eventscope.lag.collector import CollectorError, Snapshot
+from eventscope.lag.readings import ConsumerReading, DepthReading, LagReading
 
-SYSTEM = "rabbitmq"
-DLQ_SUFFIX = ".dlq"
 DEFAULT_URL = "http://guest:guest@127.0.0.1:15672"
 MANAGEMENT_PORT = 15672
 STATS_COLUMNS = "name,consumers,head_message_timestamp,message_stats.ack,message_stats.redeliver"
@@ -50,7 +49,7 @@ STATS_COLUMNS = "name,consumers,head_message_timestamp,message_stats.ack,message
 class RabbitMQCollector:
     """Reads one virtual host's queues through the management API."""
 
-    system = SYSTEM
+    system = RABBITMQ.name
 
     def __init__(
         self,
@@ -108,7 +107,7 @@ class RabbitMQCollector:
             ready = int(queue.get("messages_ready") or 0)
             unacked = int(queue.get("messages_unacknowledged") or 0)
             if self._is_dead_letter(name):
-                snapshot.dead_letters.append(DepthReading(SYSTEM, name, ready + unacked))
+                snapshot.dead_letters.append(DepthReading(RABBITMQ.name, name, ready + unacked))
                 if self.groups is None or name not in self.groups:
                     continue
             elif self.groups is not None and name not in self.groups:
@@ -119,7 +118,7 @@ class RabbitMQCollector:
             message_stats = sampled.get("message_stats") or {}
             snapshot.lag.append(
                 LagReading(
-                    SYSTEM,
+                    RABBITMQ.name,
                     destination,
                     name,
                     "",
@@ -131,7 +130,7 @@ class RabbitMQCollector:
             )
             snapshot.consumers.append(
                 ConsumerReading(
-                    SYSTEM,
+                    RABBITMQ.name,
                     destination,
                     name,
                     sampled.get("consumers"),
@@ -143,7 +142,7 @@ class RabbitMQCollector:
     def _is_dead_letter(self, queue: str) -> bool:
         if self.dead_letters is not None:
             return queue in self.dead_letters
-        return queue.endswith(DLQ_SUFFIX)
+        return RABBITMQ.is_dead_letter(queue)
 
     def close(self) -> None:
         """Nothing to release: every collection is a few independent HTTP requests."""
@@ -202,7 +201,7 @@ def _redacted(url: str) -> str:
 
 def from_options(options: dict[str, Any]) -> RabbitMQCollector:
     """A collector from ``lag.yaml`` / command-line options; bad ones are a UsageError."""
-    check_known(SYSTEM, options, {"url", "vhost", "groups", "dead_letters", "timeout"})
+    check_known(RABBITMQ.name, options, {"url", "vhost", "groups", "dead_letters", "timeout"})
     url = options.get("url", DEFAULT_URL)
     if not isinstance(url, str):
         raise UsageError(f"url: expected a string, got {url!r}")

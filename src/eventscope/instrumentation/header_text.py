@@ -1,0 +1,50 @@
+"""Header names and values as safe text, whatever a broker's client hands over.
+
+Every carrier reads through these: a value that is not text (or UTF-8 bytes), is
+longer than :data:`~eventscope.instrumentation.headers.MAX_VALUE_LENGTH` or contains
+CR, LF or NUL is treated as absent, so a hostile header can at worst start a new
+trace.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eventscope.instrumentation.headers import MAX_VALUE_LENGTH
+
+_FORBIDDEN = ("\r", "\n", "\x00")
+
+
+def clean_value(value: Any) -> str | None:
+    """The header value as safe text, or ``None`` if it cannot be trusted."""
+    if type(value) is str:  # the common case, checked without a loop or a call
+        if (
+            len(value) <= MAX_VALUE_LENGTH
+            and "\n" not in value
+            and "\r" not in value
+            and "\x00" not in value
+        ):
+            return value
+        return None
+    if isinstance(value, bytes | bytearray | memoryview):
+        try:
+            value = bytes(value).decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    elif not isinstance(value, str):
+        return None
+    if len(value) > MAX_VALUE_LENGTH or any(c in value for c in _FORBIDDEN):
+        return None
+    return value
+
+
+def text_key(key: Any) -> str | None:
+    """A header name as text (``str`` or UTF-8 ``bytes``), else ``None``."""
+    if isinstance(key, str):
+        return key
+    if isinstance(key, bytes):
+        try:
+            return key.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    return None

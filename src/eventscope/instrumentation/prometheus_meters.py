@@ -1,0 +1,175 @@
+"""Recording the catalog's metrics into a prometheus-client registry.
+
+Kept apart from :mod:`eventscope.instrumentation.meters` because importing
+prometheus-client is not free (its package import pulls in ``http.server``): only
+``configure()`` imports this module, when Prometheus export is asked for.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from eventscope import catalog
+from eventscope.catalog import Metric, Outcome
+from eventscope.instrumentation.meters import PROCESS, SEND, ConsumerMeter, ProducerMeter
+from eventscope.instrumentation.outcomes import ReasonLimiter
+from eventscope.lag.families import lag_families
+from eventscope.lag.readings import LagSource
+
+
+def _prom_family(metric: Metric, registry: CollectorRegistry) -> Any:
+    labels = metric.prometheus_labels
+    if metric.kind is catalog.Kind.HISTOGRAM:
+        name = metric.prometheus_name
+        return Histogram(name, metric.help, labels, registry=registry, buckets=metric.buckets)
+    if metric.kind is catalog.Kind.COUNTER:
+        name = metric.prometheus_name.removesuffix("_total")
+        return Counter(name, metric.help, labels, registry=registry)
+    return Gauge(metric.prometheus_name, metric.help, labels, registry=registry)
+
+
+class _PromConsumer:
+    __slots__ = (
+        "_by_error",
+        "_dead",
+        "_e2e",
+        "_families",
+        "_in_flight",
+        "_labels",
+        "_outcomes",
+        "_reasons",
+    )
+
+    def __init__(self, families: PrometheusRecorder, system: str, destination: str, group: str):
+        self._families = families
+        self._labels = (system, destination, group)
+        self._in_flight = families.in_flight.labels(system, destination, group)
+        self._e2e = families.end_to_end.labels(system, destination, group)
+        self._outcomes = {
+            o: families.outcomes.labels(system, destination, group, o.value) for o in Outcome
+        }
+        self._by_error: dict[str | None, tuple[Any, Any]] = {}
+        self._dead: dict[str, Any] = {}
+        self._reasons = ReasonLimiter()
+
+    def _children(self, error_type: str | None) -> tuple[Any, Any]:
+        pair = self._by_error.get(error_type)
+        if pair is None:
+            labels = (*self._labels, PROCESS, error_type or "")
+            pair = (
+                self._families.process.labels(*labels),
+                self._families.consumed.labels(*labels),
+            )
+            self._by_error[error_type] = pair
+        return pair
+
+    def started(self, count: int) -> None:
+        self._in_flight.inc(count)
+
+    def completed(
+        self,
+        duration: float | None,
+        error_type: str | None,
+        outcome: Outcome,
+        end_to_end: float | None,
+        reason: str | None,
+    ) -> None:
+        self._in_flight.dec()
+        process, consumed = self._by_error.get(error_type) or self._children(error_type)
+        if duration is not None:
+            process.observe(duration)
+        consumed.inc()
+        self._outcomes[outcome].inc()
+        if end_to_end is not None:
+            self._e2e.observe(end_to_end)
+        if outcome is Outcome.DEAD_LETTER:
+            label = self._reasons(reason or "unspecified")
+            child = self._dead.get(label)
+            if child is None:
+                child = self._families.dead_letters.labels(*self._labels, label)
+                self._dead[label] = child
+            child.inc()
+
+    def processed(self, duration: float, error_type: str | None) -> None:
+        (self._by_error.get(error_type) or self._children(error_type))[0].observe(duration)
+
+
+class _PromProducer:
+    __slots__ = ("_by_error", "_families", "_labels")
+
+    def __init__(self, families: PrometheusRecorder, system: str, destination: str):
+        self._families = families
+        self._labels = (system, destination, SEND)
+        self._by_error: dict[str | None, tuple[Any, Any]] = {}
+
+    def sent(self, duration: float, error_type: str | None) -> None:
+        pair = self._by_error.get(error_type)
+        if pair is None:
+            labels = (*self._labels, error_type or "")
+            pair = (
+                self._families.operation.labels(*labels),
+                self._families.sent.labels(*labels),
+            )
+            self._by_error[error_type] = pair
+        pair[0].observe(duration)
+        pair[1].inc()
+
+
+class _LagCollector(Collector):
+    """Reads lag and dead-letter depth from the watched sources at scrape time."""
+
+    def __init__(self) -> None:
+        self.sources: list[LagSource] = []
+
+    def describe(self) -> list:
+        return []
+
+    def collect(self) -> Iterable[GaugeMetricFamily]:
+        return lag_families(self.sources)
+
+
+class PrometheusRecorder:
+    """Records into a prometheus-client registry; one per registry."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
+        self.operation = _prom_family(catalog.CLIENT_OPERATION_DURATION, registry)
+        self.sent = _prom_family(catalog.SENT_MESSAGES, registry)
+        self.consumed = _prom_family(catalog.CONSUMED_MESSAGES, registry)
+        self.process = _prom_family(catalog.PROCESS_DURATION, registry)
+        self.outcomes = _prom_family(catalog.PROCESS_OUTCOMES, registry)
+        self.end_to_end = _prom_family(catalog.END_TO_END_DURATION, registry)
+        self.in_flight = _prom_family(catalog.IN_FLIGHT, registry)
+        self.dead_letters = _prom_family(catalog.DEAD_LETTER_MESSAGES, registry)
+        self._lag = _LagCollector()
+        registry.register(self._lag)
+
+    def consumer(self, system: str, destination: str, group: str) -> ConsumerMeter:
+        return _PromConsumer(self, system, destination, group)
+
+    def producer(self, system: str, destination: str) -> ProducerMeter:
+        return _PromProducer(self, system, destination)
+
+    def watch(self, source: LagSource) -> None:
+        if source not in self._lag.sources:
+            self._lag.sources.append(source)
+
+
+_recorders_by_registry: dict[int, PrometheusRecorder] = {}
+_recorders_lock = threading.Lock()
+
+
+def prometheus_recorder(registry: CollectorRegistry) -> PrometheusRecorder:
+    """The recorder of ``registry``, created once (a registry refuses duplicate names)."""
+    with _recorders_lock:
+        recorder = _recorders_by_registry.get(id(registry))
+        if recorder is None or recorder.registry is not registry:
+            recorder = PrometheusRecorder(registry)
+            _recorders_by_registry[id(registry)] = recorder
+        return recorder
