@@ -86,7 +86,7 @@ def run(repeat: int) -> dict:
         variants = _variants(directory)
         times: dict[str, list[float]] = {name: [] for name in variants}
         heavy: dict[str, list[str]] = {}
-        for name, command in variants.items():  # warm the file system caches once
+        for command in variants.values():  # warm the file system caches once
             _run(command, directory)
         for _ in range(repeat):
             for name, command in variants.items():
