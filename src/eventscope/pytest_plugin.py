@@ -14,8 +14,9 @@ to other files (``pytest tests/unit/test_x.py``) gets none.
 pytest loads this module in every test run of every project that installs eventscope,
 so it holds the hooks and the plugin's vocabulary (options, ini keys, markers) only.
 The contract machinery (:mod:`eventscope.contracts`, the schema checkers, the registry
-client, pact-python) is imported by the hooks when a run configures a contract source
-(its settings are checked at startup) or a test requests ``message_pact``.
+client, pact-python) is imported by the hooks only when the run gets contract items, a
+test requests ``message_pact``, or a registry or broker is configured (its URL is
+checked at startup).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import pytest
 
 if TYPE_CHECKING:
     from eventscope.contracts.consumer import MessagePact
+    from eventscope.contracts.provider import ProviderRegistry
     from eventscope.contracts.session import ContractSession
 
 VERIFICATION_MARK = "eventscope_verification"
@@ -74,6 +76,21 @@ def _option(config: pytest.Config, name: str) -> tuple[str | None, bool]:
     return (config.getini(_key(name)) or None), False
 
 
+def _configured(config: pytest.Config, names: tuple[str, ...]) -> bool:
+    return any(_option(config, name)[0] is not None for name in names)
+
+
+def _explicit(config: pytest.Config) -> bool:
+    """A source was given on the command line."""
+    return any(_option(config, name)[1] for name in _SOURCES)
+
+
+def _provider_registry() -> ProviderRegistry | None:
+    """The ``@provides`` registry, if anything imported it (else nothing registered)."""
+    provider = sys.modules.get("eventscope.contracts.provider")
+    return provider.REGISTRY if provider is not None else None
+
+
 def _contracts(config: pytest.Config) -> ContractSession:
     """The run's contract state, created (and the contract machinery imported) on first
     use."""
@@ -81,10 +98,7 @@ def _contracts(config: pytest.Config) -> ContractSession:
     if contracts is None:
         from eventscope.contracts.session import ContractSession, Settings
 
-        explicit = any(_option(config, name)[1] for name in _SOURCES)
-        settings = Settings.from_config(
-            config, lambda name: _option(config, name), explicit=explicit
-        )
+        settings = Settings.from_config(config, lambda name: _option(config, name))
         contracts = ContractSession(settings, VERIFICATION_MARK, SCHEMA_MARK)
         config.stash[_SESSION] = contracts
     return contracts
@@ -110,14 +124,14 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.addinivalue_line("markers", f"{VERIFICATION_MARK}: eventscope provider verification")
     config.addinivalue_line("markers", f"{SCHEMA_MARK}: eventscope schema check")
-    if any(_option(config, name)[0] is not None for name in _SOURCES):
-        _contracts(config)  # a source is configured: check the settings before any test
+    if _configured(config, ("registry", "broker-url")):
+        _contracts(config)  # a wrong URL or a missing version is a usage error, at startup
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    provider = sys.modules.get("eventscope.contracts.provider")
-    if provider is not None:  # never imported: nothing was registered
-        provider.REGISTRY.clear()  # the next session (pytest's own in-process runs) starts empty
+    registry = _provider_registry()
+    if registry is not None:
+        registry.clear()  # the next session (pytest's own in-process runs) starts empty
 
 
 @pytest.fixture
@@ -171,12 +185,21 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:
-    """Append the contract items (before -k/-m selection, which sees them too)."""
-    if _SESSION not in config.stash:  # no source configured: no item to add
+    """Append the contract items (before -k/-m selection, which sees them too): when a
+    source is configured, for a run of the configured test paths, a run that imported
+    ``@provides`` functions, or a source given on the command line."""
+    if not _configured(config, _SOURCES):
+        return
+    wanted = (
+        _explicit(config)
+        or config.args_source is not pytest.Config.ArgsSource.ARGS
+        or _provider_registry()
+    )
+    if not wanted:
         return
     from eventscope.contracts.items import add_contract_items
 
-    add_contract_items(session, config.stash[_SESSION], items)
+    add_contract_items(session, _contracts(config), items)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

@@ -20,7 +20,6 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from eventscope.contracts.provider import REGISTRY
 from eventscope.contracts.session import ContractSession, shown
 
 if TYPE_CHECKING:
@@ -31,17 +30,9 @@ if TYPE_CHECKING:
 def add_contract_items(
     session: pytest.Session, contracts: ContractSession, items: list[pytest.Item]
 ) -> None:
-    """Append the contract items to ``items``: for a run of the configured test paths,
-    a run that imported ``@provides`` functions, or a source given on the command line
-    (a run narrowed to other files gets none)."""
+    """Append the items of the configured sources to ``items`` (the hooks decide whether
+    this run wants them)."""
     settings = contracts.settings
-    wanted = (
-        settings.explicit
-        or session.config.args_source is not pytest.Config.ArgsSource.ARGS
-        or REGISTRY
-    )
-    if not wanted:
-        return
     collectors: list[pytest.Collector] = []
     providers = settings.providers()
     contracts.verified = providers

@@ -44,13 +44,11 @@ class Settings:
     schemas: Path | None
     provider: str | None
     broker: BrokerSource | None
-    explicit: bool
-    """A source (pacts, schemas, registry, broker) was given on the command line."""
     registry: str | None = None
     """The schema registry URL the cross-checks read schemas from."""
 
     @classmethod
-    def from_config(cls, config: pytest.Config, value: OptionReader, *, explicit: bool) -> Settings:
+    def from_config(cls, config: pytest.Config, value: OptionReader) -> Settings:
         """Read and check the options; a broker or registry configured wrongly is a
         usage error at startup, before any test runs."""
 
@@ -99,7 +97,6 @@ class Settings:
             path("schemas"),
             value("provider")[0],
             broker,
-            explicit,
             registry or None,
         )
 
