@@ -6,7 +6,8 @@ are retried up to ``MAX_ATTEMPTS`` times and end in the dead-letter destination.
 Both consumers deduplicate by event id, so an order the publisher sent twice is
 recorded as a duplicate instead of being charged or shipped twice.
 
-The system runs on any demo transport (the in-memory bus or a real broker): it only
+The system runs on any transport with the members of :class:`OrderTransport` (each
+``eventscope demo`` transport has them: the in-memory bus or a real broker): it only
 publishes, subscribes and decodes through it.
 """
 
@@ -18,8 +19,8 @@ import time
 from typing import Any
 
 from eventscope import consumer, producer
-from eventscope.demo.transport import Transport
 from eventscope_orders.events import Order
+from eventscope_orders.transport import OrderTransport
 
 TOPIC = "orders"
 MAX_ATTEMPTS = 3
@@ -37,7 +38,7 @@ class OrderSystem:
 
     def __init__(
         self,
-        transport: Transport,
+        transport: OrderTransport,
         *,
         gateway_failure_rate: float = 0.03,
         work: bool = True,

@@ -7,9 +7,9 @@ produces each message; :func:`verify_provider` (or the pytest plugin) replays ev
 consumer's expectations against it.  :func:`check_interaction` validates a contract's
 example body against the schema registered for its destination.
 
-pact-python is imported only when a pact is written or verified, so importing this
-package (the pytest plugin does, in every test run) costs nothing when contracts are
-not used.
+pact-python is imported only when a pact is written or verified.  The pytest plugin
+(:mod:`eventscope.pytest_plugin`) imports this package only for a run that uses
+contracts.
 """
 
 from eventscope.contracts.capture import CapturedMessage, MessageCapture

@@ -1,19 +1,13 @@
-"""One Tansu broker for the whole Kafka test session, on a free loopback port."""
+"""Kafka test fixtures, on the session's Tansu broker (``bootstrap``, in
+``tests/integration/conftest.py``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
-from eventscope.demo.transports.tansu import Tansu
 from tests.integration.kafka.helpers import create_topics, unique
-
-
-@pytest.fixture(scope="session")
-def bootstrap() -> Iterator[str]:
-    with Tansu() as broker:
-        yield broker.bootstrap
 
 
 @pytest.fixture

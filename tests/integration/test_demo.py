@@ -1,0 +1,106 @@
+"""``eventscope demo --broker <broker>``: the example system on each real broker.
+
+One test, one parameter per broker, each carrying its broker's marker (``-m nats``
+selects the NATS run).  Each parameter asks for its own broker's fixture only when it
+runs, so the NATS run starts no Tansu.  After the invariants, each broker is checked
+for what the demo must have removed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import nats
+import pytest
+import redis
+
+from eventscope.demo import DemoOptions, run_demo
+from tests.integration.rabbitmq.conftest import URL, management_get
+
+Connect = Callable[[pytest.FixtureRequest], dict[str, str]]
+
+
+def _kafka(request: pytest.FixtureRequest) -> dict[str, str]:
+    return {"bootstrap": request.getfixturevalue("bootstrap")}
+
+
+def _rabbitmq(request: pytest.FixtureRequest) -> dict[str, str]:
+    return {"url": URL}
+
+
+def _nats(request: pytest.FixtureRequest) -> dict[str, str]:
+    return {"url": request.getfixturevalue("nats_url")}
+
+
+def _redis(request: pytest.FixtureRequest) -> dict[str, str]:
+    return {"url": request.getfixturevalue("redis_url")}
+
+
+def _nothing_to_remove(connection: dict[str, str]) -> None:
+    """Nothing the Kafka demo must remove: on a given cluster it keeps its topics and
+    recreates them at its next run (the session's Tansu goes at the session's end)."""
+
+
+def _no_demo_vhost(connection: dict[str, str]) -> None:
+    vhosts = [v["name"] for v in management_get("/api/vhosts")]
+    assert not any(v.startswith("eventscope-demo-") for v in vhosts)
+
+
+def _no_demo_stream(connection: dict[str, str]) -> None:
+    async def stream_names() -> list[str]:
+        nc = await nats.connect(connection["url"])
+        try:
+            return [s.config.name for s in await nc.jetstream().streams_info()]
+        finally:
+            await nc.close()
+
+    leftovers = [n for n in asyncio.run(stream_names()) if n.startswith("EVENTSCOPE_DEMO")]
+    assert leftovers == []
+
+
+def _no_demo_keys(connection: dict[str, str]) -> None:
+    client = redis.Redis.from_url(connection["url"], decode_responses=True)
+    try:
+        assert not client.exists("orders", "orders.dlq", "eventscope-demo:orders")
+    finally:
+        client.close()
+
+
+BROKERS = [
+    pytest.param("kafka", _kafka, _nothing_to_remove, marks=pytest.mark.kafka, id="kafka"),
+    pytest.param("rabbitmq", _rabbitmq, _no_demo_vhost, marks=pytest.mark.rabbitmq, id="rabbitmq"),
+    pytest.param("nats", _nats, _no_demo_stream, marks=pytest.mark.nats, id="nats"),
+    pytest.param("redis", _redis, _no_demo_keys, marks=pytest.mark.redis, id="redis"),
+]
+
+
+@pytest.mark.parametrize(("broker", "connect", "assert_removed"), BROKERS)
+def test_the_demo_holds_its_invariants_and_leaves_nothing_behind(
+    broker: str,
+    connect: Connect,
+    assert_removed: Callable[[dict[str, str]], None],
+    request: pytest.FixtureRequest,
+) -> None:
+    connection = connect(request)
+    result = run_demo(
+        DemoOptions(
+            broker=broker,
+            connection=connection,
+            messages=120,
+            rate=2000,
+            poison_rate=0.05,
+            duplicate_rate=0.05,
+            metrics_port=None,
+        ),
+        live=None,
+    )
+    assert result.drained and result.invariants_hold
+    assert result.published == 120 and result.traced == 120
+    assert result.dead_lettered > 0 and result.duplicates > 0
+    assert result.retried >= 2 * result.dead_lettered  # three attempts each
+    assert result.lag == 0 and all(g["lag"] == 0 for g in result.groups.values())
+    # Each group dead-letters a poison order once; billing may also give up on a good
+    # order after three gateway timeouts in a row, which shipping then handles.
+    assert result.dead_lettered <= result.dlq_depth <= 2 * result.dead_lettered
+    assert_removed(connection)
