@@ -7,8 +7,6 @@ import sys
 
 import pytest
 
-import eventscope.registry
-import eventscope.schemas
 from eventscope.schemas.formats import FORMATS, SCHEMA_TYPES, SUFFIX_FORMATS, TABLE, format_module
 
 
@@ -39,16 +37,6 @@ def test_checking_avro_does_not_load_the_other_formats() -> None:
 
 def test_the_client_does_not_load_the_server() -> None:
     assert "eventscope.registry.server" not in _loaded_after("import eventscope.registry")
-
-
-@pytest.mark.parametrize("name", ["EmbeddedRegistry", "RegistryClient", "SchemaReference"])
-def test_registry_names_still_resolve_from_schemas(name: str) -> None:
-    assert getattr(eventscope.schemas, name) is getattr(eventscope.registry, name)
-
-
-def test_an_unknown_name_is_still_an_attribute_error() -> None:
-    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
-        eventscope.schemas.Nope  # noqa: B018
 
 
 def test_the_table_gives_the_lists_and_message_the_old_constants_gave() -> None:
