@@ -57,6 +57,49 @@ def test_no_import_cycle_among_eventscope_modules() -> None:
     assert not found, described
 
 
+LAYERS: tuple[frozenset[str], ...] = tuple(
+    frozenset(tier.split())
+    for tier in (
+        "_version errors",
+        "catalog",
+        "config lag schemas",
+        "instrumentation monitoring registry",
+        "memory_bus dashboards alerts",
+        "contracts generate",
+        "demo pytest_plugin",
+        "cli",
+    )
+)
+"""eventscope's top-level modules and packages, lowest first (docs/architecture.md).
+A unit imports only units of lower tiers; units of one tier never import each other."""
+
+
+def test_every_import_points_down_the_layers() -> None:
+    """The layers are the design: the catalog knows nobody, lag readings know only the
+    catalog, the instrumentation knows no generator, the registry builds on the schema
+    checkers, the renderers share ``monitoring`` and never each other, and only the
+    command line and the demo see everything.  An import up or across a tier would let
+    a low layer change because a high one did."""
+    tier = {unit: level for level, units in enumerate(LAYERS) for unit in units}
+    graph = eventscope_graph()
+    units = {_unit(module) for module in graph} - {""}
+    assert units == set(tier), f"units without a tier: {sorted(units - set(tier))}"
+    wrong = [
+        edge
+        for edges in graph.values()
+        for edge in edges
+        if _unit(edge.importer) != _unit(edge.imported)
+        and _unit(edge.importer)  # the package __init__ re-exports from above, lazily
+        and tier[_unit(edge.imported)] >= tier[_unit(edge.importer)]
+    ]
+    assert not wrong, "\n".join(map(str, wrong))
+
+
+def _unit(module: str) -> str:
+    """``eventscope.lag.kafka`` -> ``lag``; the package itself -> ``""``."""
+    return module.split(".")[1] if "." in module else ""
+
+
 def test_dashboards_and_alerts_do_not_import_each_other() -> None:
     """Dashboards and alert rules are generated side by side from the catalog; either
     one must be usable, changed and released without the other."""
@@ -142,3 +185,14 @@ def _heavy_loaded_by(statement: str) -> list[str]:
     if done.returncode != 0:
         pytest.fail(f"{statement!r} failed:\n{done.stderr}")
     return [name for name in done.stdout.strip().split(",") if name]
+
+
+def test_the_top_level_names_are_the_lazy_table() -> None:
+    """``eventscope/__init__`` resolves its names on first use; the static ``__all__``
+    (for readers and type checkers) and the lookup table must list the same names, and
+    each must resolve."""
+    import eventscope
+
+    assert set(eventscope.__all__) == {"__version__", *eventscope._HOMES}
+    for name in eventscope.__all__:
+        assert getattr(eventscope, name) is not None
