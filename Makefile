@@ -33,3 +33,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/instrumentation.py
 	$(BIN)/python bench/lag.py
 	$(BIN)/python bench/compatibility.py
+	$(BIN)/python bench/imports.py
