@@ -22,6 +22,7 @@ from typing import Any, Protocol
 from eventscope.catalog import Attr, Outcome
 from eventscope.instrumentation import headers as h
 from eventscope.instrumentation.brokers.kafka_headers import KafkaHeadersCarrier
+from eventscope.instrumentation.header_text import text_key
 
 # Kafka span attributes of the OpenTelemetry messaging conventions.
 KAFKA_OFFSET = "messaging.kafka.offset"
@@ -157,11 +158,4 @@ def record_attributes(partition: int, offset: int, key: Any, size: int | None) -
 
 def key_attribute(key: Any) -> str | None:
     """``messaging.kafka.message.key`` for a text key; a binary key has no faithful text."""
-    if isinstance(key, str):
-        return key
-    if isinstance(key, bytes):
-        try:
-            return key.decode("utf-8")
-        except UnicodeDecodeError:
-            return None
-    return None
+    return text_key(key)
