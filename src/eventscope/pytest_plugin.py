@@ -48,6 +48,11 @@ _OPTIONS = {
         "version of each destination's subject from it (instead of the schemas directory)",
         "string",
     ),
+    "subject-name-strategy": (
+        "how a destination maps to its schema subject: topic (TopicNameStrategy, the "
+        "default), record (RecordNameStrategy) or topic-record (TopicRecordNameStrategy)",
+        "string",
+    ),
     "provider": ("name of the provider to verify (as the pacts spell it)", "string"),
     "provider-version": ("provider version for published verification results", "string"),
     "provider-branch": ("provider branch: broker pact selection and published results", "string"),

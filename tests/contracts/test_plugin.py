@@ -98,6 +98,65 @@ def test_a_broken_producer_and_a_broken_schema_read_like_test_failures(pytester,
     assert "\x1b[" not in result.stdout.str()
 
 
+def test_a_provider_that_sends_a_field_its_schema_forbids_fails(pytester, example):
+    # Every consumer is satisfied (pacts only check what they ask for); the schema of
+    # the destination is not: orders-value v2 says additionalProperties: false.
+    provider = example / "test_orders_provider.py"
+    provider.write_text(
+        provider.read_text().replace(
+            'system.place_order(given["an order is ready to be placed"])',
+            'system.place_order({**given["an order is ready to be placed"], "coupon": "SAVE10"})',
+        )
+    )
+
+    result = pytester.runpytest_subprocess(*NO_HYPOTHESIS)  # consumers deliver: a subprocess
+
+    result.assert_outcomes(passed=5, failed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "_ orders-service against billing: 'an order placed event' given *",
+            "orders-service sent 'an order placed event' given 'an order is ready to be "
+            "placed' (for billing) to 'orders'",
+            "pact: pacts/billing-orders-service.json",
+            "the message breaks the schema orders-value v2 "
+            "(schemas/orders-value/v2-add-currency.json):",
+            "  $.coupon: not allowed by the schema (additionalProperties is false; it "
+            "declares: order_id, customer_id, sku, quantity, amount_cents, currency)",
+            '  body:    {"amount_cents": *, "coupon": "SAVE10", *}',
+        ]
+    )
+
+
+def test_the_subject_name_strategy_is_selectable_and_checked(pytester, example):
+    # Under RecordNameStrategy the subject is named after the record ("Order placed",
+    # the JSON Schema's title): orders-value is not it.
+    record = ("--eventscope-subject-name-strategy=record",)
+    result = pytester.runpytest_subprocess(*NO_HYPOTHESIS, *record)
+
+    result.assert_outcomes(failed=2, passed=5)
+    result.stdout.fnmatch_lines(
+        [
+            "its schema cannot be checked: no schema subject for destination 'orders': "
+            "looked for a subject named after its record's full name (RecordNameStrategy) "
+            "(subjects: orders-value)",
+        ]
+    )
+    shutil.copytree(example / "schemas" / "orders-value", example / "schemas" / "Order placed")
+    named = pytester.runpytest_subprocess(
+        *NO_HYPOTHESIS, "--eventscope-subject-name-strategy=RecordNameStrategy"
+    )
+    named.assert_outcomes(passed=8)
+
+    wrong = pytester.runpytest(*NO_HYPOTHESIS, "--eventscope-subject-name-strategy=name")
+    assert wrong.ret == pytest.ExitCode.USAGE_ERROR
+    wrong.stderr.fnmatch_lines(
+        [
+            "*eventscope_subject_name_strategy: unknown subject name "
+            "strategy 'name' (known: topic, record, topic-record, *"
+        ]
+    )
+
+
 def test_a_pact_written_during_the_run_is_verified_at_its_end(pytester, example):
     for name in PACTS:
         (example / "pacts" / name).unlink()

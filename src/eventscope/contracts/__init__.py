@@ -5,7 +5,9 @@ messages a consumer expects, with Pact matchers, and delivers each example to th
 handler.  Provider side: :func:`provides` and :func:`provider_state` name the code that
 produces each message; :func:`verify_provider` (or the pytest plugin) replays every
 consumer's expectations against it.  :func:`check_interaction` validates a contract's
-example body against the schema registered for its destination.
+example body against the schema registered for its destination, and :func:`check_sent`
+what the provider really sent (the plugin does both), the subject found by a Confluent
+:class:`SubjectNameStrategy`.
 
 pact-python is imported only when a pact is written or verified.  The pytest plugin
 (:mod:`eventscope.pytest_plugin`) imports this package only for a run that uses
@@ -24,6 +26,15 @@ from eventscope.contracts.headers import (
 from eventscope.contracts.pact_files import MessageInteraction, PactFileError, read_pact
 from eventscope.contracts.provider import REGISTRY, ProviderRegistry, provider_state, provides
 from eventscope.contracts.schema_check import SchemaVerdict, check_interaction, subject_for
+from eventscope.contracts.schema_source import (
+    DirectorySource,
+    RegistrySource,
+    ResolvedSchema,
+    SchemaSource,
+    SchemaUnavailable,
+)
+from eventscope.contracts.sent_check import SentVerdict, check_sent
+from eventscope.contracts.subject_names import SubjectNameStrategy, record_name
 from eventscope.contracts.verification import (
     BrokerSource,
     InteractionOutcome,
@@ -40,6 +51,7 @@ __all__ = [
     "BrokerSource",
     "CapturedMessage",
     "ContractError",
+    "DirectorySource",
     "ExpectedMessage",
     "InteractionOutcome",
     "MessageCapture",
@@ -49,14 +61,22 @@ __all__ = [
     "PactFileError",
     "PactFiles",
     "ProviderRegistry",
+    "RegistrySource",
+    "ResolvedSchema",
+    "SchemaSource",
+    "SchemaUnavailable",
     "SchemaVerdict",
+    "SentVerdict",
+    "SubjectNameStrategy",
     "VerificationRun",
     "check_interaction",
+    "check_sent",
     "eventscope_headers",
     "memory_message",
     "provider_state",
     "provides",
     "read_pact",
+    "record_name",
     "subject_for",
     "verify_provider",
 ]

@@ -1,7 +1,8 @@
 """The test items the pytest plugin adds: pact files, interactions, schema subjects.
 
 - ``<pact file>::<description>::provider`` - the provider's real producer against the
-  interaction (for the provider being verified);
+  interaction (for the provider being verified), and what it sent against the schema
+  of its destination (when a schemas directory or registry is configured);
 - ``<pact file>::<description>::schema`` - the interaction's example body against the
   schema registered for its destination;
 - ``<schemas dir>::<subject>`` - the subject's newest version against its history;
@@ -149,9 +150,14 @@ class ProviderVerification(ContractItem):
                 f"{message.consumer} expects {message.label()} from {message.provider} "
                 f"({message.file}), but it was not verified: {reasons}"
             )
-        if outcome.passed:
+        source = shown(self.config, message.file)
+        failures = [] if outcome.passed else [describe_outcome(outcome, message.provider, source)]
+        against_schema = self.contracts.sent_failure(outcome, message.provider, source)
+        if against_schema is not None:
+            failures.append(against_schema)
+        if not failures:
             return
-        text = describe_outcome(outcome, message.provider, shown(self.config, message.file))
+        text = "\n\n".join(failures)
         if outcome.pending:
             pytest.xfail(f"pending interaction: {text}")
         raise ContractError(text)
@@ -250,11 +256,14 @@ class BrokerVerification(ContractItem):
 
         run = self.contracts.broker_run(self.provider)
         failures = [f"could not verify: {error}" for error in run.errors]
-        failures += [
-            describe_outcome(outcome, self.provider, "pact broker")
-            for outcome in run.outcomes
-            if not (outcome.passed or outcome.pending)
-        ]
+        for outcome in run.outcomes:
+            if outcome.pending:
+                continue
+            if not outcome.passed:
+                failures.append(describe_outcome(outcome, self.provider, "pact broker"))
+            against_schema = self.contracts.sent_failure(outcome, self.provider, "pact broker")
+            if against_schema is not None:
+                failures.append(against_schema)
         if failures:
             raise ContractError("\n\n".join(failures))
 

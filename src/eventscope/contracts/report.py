@@ -9,6 +9,8 @@ from typing import Any
 
 from eventscope.contracts.pact_files import MessageInteraction
 from eventscope.contracts.schema_check import SchemaVerdict
+from eventscope.contracts.schema_source import shown_path
+from eventscope.contracts.sent_check import SentVerdict
 from eventscope.contracts.verification import InteractionOutcome, Mismatch
 from eventscope.schemas import SubjectReport
 
@@ -27,6 +29,26 @@ def describe_outcome(outcome: InteractionOutcome, provider: str, source: Path | 
         lines.append(f"sent to {sent.destination!r}:")
         lines.append(f"  body:    {_compact(sent.body)}")
         lines.append(f"  headers: {_compact(dict(sent.headers))}")
+    return "\n".join(lines)
+
+
+def describe_sent_verdict(
+    outcome: InteractionOutcome, provider: str, source: Path | str, verdict: SentVerdict
+) -> str:
+    """Why the message ``provider`` sent for an interaction breaks its destination's
+    schema (whatever the consumer asked for)."""
+    head = (
+        f"{provider} sent {outcome.label()} (for {outcome.consumer}) to "
+        f"{verdict.destination!r}\npact: {source}"
+    )
+    if verdict.unavailable is not None:
+        return f"{head}\nits schema cannot be checked: {verdict.unavailable}"
+    lines = [head]
+    for schema, problems in verdict.results:
+        lines.append(f"the message breaks the schema {schema.label}:")
+        lines.extend(f"  {problem}" for problem in problems)
+    if outcome.sent is not None:
+        lines.append(f"  body:    {_compact(outcome.sent.body)}")
     return "\n".join(lines)
 
 
@@ -70,14 +92,6 @@ def schema_version(verdict: SchemaVerdict) -> str:
     if verdict.subject is None or latest is None:
         return "(no schema)"
     return f"{verdict.subject.name} v{latest.number} ({shown_path(latest.path)})"
-
-
-def shown_path(path: Path) -> str:
-    """``path`` relative to the working directory when it is under it, else as it is."""
-    try:
-        return path.resolve().relative_to(Path.cwd()).as_posix()
-    except ValueError:
-        return str(path)
 
 
 def _expected_actual(mismatch: Mismatch) -> list[str]:

@@ -27,6 +27,7 @@ Protobuf payload.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -172,7 +173,7 @@ def _problems(
 ) -> tuple[str, ...]:
     if fmt == "avro":
         return tuple(_avro_problems(body, schema, references))
-    return tuple(_json_schema_problems(body, schema, references))
+    return tuple(json_schema_problems(body, schema, references))
 
 
 def _registered_references(
@@ -191,7 +192,7 @@ def _registered_references(
     return texts
 
 
-def _json_schema_problems(body: Any, schema: Any, references: Mapping[str, Any]) -> list[str]:
+def json_schema_problems(body: Any, schema: Any, references: Mapping[str, Any]) -> list[str]:
     import jsonschema
     from referencing import Registry, Resource
     from referencing.jsonschema import DRAFT202012
@@ -207,7 +208,27 @@ def _json_schema_problems(body: Any, schema: Any, references: Mapping[str, Any])
         return [f"the schema itself is invalid at {exc.json_path}: {exc.message}"]
     validator = validator_class(schema, registry=Registry().with_resources(resources))
     errors = sorted(validator.iter_errors(body), key=lambda e: (e.json_path, e.message))
-    return [f"{error.json_path}: {error.message}" for error in errors]
+    return [line for error in errors for line in _json_schema_reasons(error)]
+
+
+def _json_schema_reasons(error: Any) -> list[str]:
+    """``$.coupon: not allowed ...`` for each property ``additionalProperties: false``
+    refuses (jsonschema reports them at the object's path), else path and message."""
+    if error.validator == "additionalProperties" and error.validator_value is False:
+        declared = error.schema.get("properties", {})
+        patterns = list(error.schema.get("patternProperties", {}))
+        extra = [
+            key
+            for key in error.instance
+            if key not in declared and not any(re.search(p, key) for p in patterns)
+        ]
+        if extra:
+            return [
+                f"{error.json_path}.{key}: not allowed by the schema (additionalProperties "
+                f"is false; it declares: {', '.join(declared) or 'no properties'})"
+                for key in extra
+            ]
+    return [f"{error.json_path}: {error.message}"]
 
 
 def _avro_problems(body: Any, schema: Any, references: Mapping[str, Any]) -> list[str]:

@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from eventscope.contracts.consumer import PactFiles
     from eventscope.contracts.pact_files import MessageInteraction
     from eventscope.contracts.schema_check import SchemaVerdict
+    from eventscope.contracts.schema_source import SchemaSource
+    from eventscope.contracts.sent_check import SentVerdict
+    from eventscope.contracts.subject_names import SubjectNameStrategy
     from eventscope.contracts.verification import (
         BrokerSource,
         InteractionOutcome,
@@ -46,6 +49,8 @@ class Settings:
     broker: BrokerSource | None
     registry: str | None = None
     """The schema registry URL the cross-checks read schemas from."""
+    subject_strategy: SubjectNameStrategy | None = None
+    """How a destination maps to its schema subject (``None``: TopicNameStrategy)."""
 
     @classmethod
     def from_config(cls, config: pytest.Config, value: OptionReader) -> Settings:
@@ -92,12 +97,24 @@ class Settings:
                 raise pytest.UsageError(
                     f"--eventscope-registry / eventscope_registry: {exc}"
                 ) from None
+        strategy = None
+        strategy_name = value("subject-name-strategy")[0]
+        if strategy_name:
+            from eventscope.contracts.subject_names import SubjectNameStrategy
+
+            try:
+                strategy = SubjectNameStrategy.parse(strategy_name)
+            except ValueError as exc:
+                raise pytest.UsageError(
+                    f"--eventscope-subject-name-strategy / eventscope_subject_name_strategy: {exc}"
+                ) from None
         return cls(
             path("pacts"),
             path("schemas"),
             value("provider")[0],
             broker,
             registry or None,
+            strategy,
         )
 
     def providers(self) -> list[str]:
@@ -134,6 +151,7 @@ class ContractSession:
     """The providers this run verifies (empty: the plugin added no items)."""
     _subjects: list[Subject] | None = None
     _registry: RegistryClient | None = None
+    _source: SchemaSource | None = None
 
     def files(self, directory: Path) -> PactFiles:
         from eventscope.contracts.consumer import PactFiles
@@ -182,11 +200,45 @@ class ContractSession:
 
         if self.settings.registry is None:
             return check_interaction(interaction, self.subjects())
+        return check_interaction_against_registry(interaction, self.registry_client())
+
+    def registry_client(self) -> RegistryClient:
         if self._registry is None:
             from eventscope.registry.client import RegistryClient
 
+            assert self.settings.registry is not None
             self._registry = RegistryClient(self.settings.registry)
-        return check_interaction_against_registry(interaction, self._registry)
+        return self._registry
+
+    def check_sent(self, outcome: InteractionOutcome) -> SentVerdict | None:
+        """What the provider sent for ``outcome`` against its destination's schema (the
+        registry's when one is configured, else the schemas directory's); ``None`` when
+        neither is configured or nothing was sent."""
+        if outcome.sent is None:
+            return None
+        if self._source is None:
+            from eventscope.contracts.schema_source import DirectorySource, RegistrySource
+
+            if self.settings.registry is not None:
+                self._source = RegistrySource(self.registry_client())
+            elif self.settings.schemas is not None:
+                self._source = DirectorySource(self.subjects())
+            else:
+                return None
+        from eventscope.contracts.sent_check import check_sent
+        from eventscope.contracts.subject_names import SubjectNameStrategy
+
+        strategy = self.settings.subject_strategy or SubjectNameStrategy.TOPIC
+        return check_sent(outcome.sent, self._source, strategy)
+
+    def sent_failure(self, outcome: InteractionOutcome, provider: str, source: str) -> str | None:
+        """The report of a sent message that breaks its schema, if it does."""
+        verdict = self.check_sent(outcome)
+        if verdict is None or verdict.fits:
+            return None
+        from eventscope.contracts.report import describe_sent_verdict
+
+        return describe_sent_verdict(outcome, provider, source, verdict)
 
     def verify_written(self) -> bool:
         """Verify what this run's consumer tests wrote after collection (a new pact has
