@@ -15,6 +15,7 @@ from eventscope.errors import UsageError
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from eventscope.asyncapi.command import register as register_asyncapi
     from eventscope.demo.command import register as register_demo
     from eventscope.generate.command import register as register_generate
     from eventscope.lag.command import register as register_lag
@@ -31,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_registry(commands)
     register_lag(commands)
     register_generate(commands)
+    register_asyncapi(commands)
     return parser
 
 

@@ -80,6 +80,53 @@ class Grafana:
     dashboards_path: str = "/var/lib/grafana/dashboards/eventscope"
 
 
+PROTOCOLS: Mapping[str, catalog.System] = {
+    "kafka": catalog.KAFKA,
+    "amqp": catalog.RABBITMQ,
+    "nats": catalog.NATS,
+    "redis": catalog.REDIS,
+    "sqs": catalog.AWS_SQS,
+}
+"""AsyncAPI protocol names of the brokers eventscope instruments → their messaging system."""
+
+
+@dataclass(frozen=True)
+class Server:
+    """A broker the service connects to, as an AsyncAPI server."""
+
+    host: str
+    protocol: str
+    """An AsyncAPI protocol name: one of :data:`PROTOCOLS`."""
+    description: str = ""
+
+    @property
+    def system(self) -> catalog.System:
+        return PROTOCOLS[self.protocol]
+
+
+@dataclass(frozen=True)
+class AsyncApi:
+    """What ``eventscope asyncapi`` documents: the service's servers, what it sends and
+    which of its consumer groups receive what.  Empty ``sends`` and ``receives`` mean
+    every destination, received by every consumer group."""
+
+    title: str = ""
+    """Document title (empty: the configuration's ``name``)."""
+    version: str = "1.0.0"
+    description: str = ""
+    servers: Mapping[str, Server] = field(default_factory=dict)
+    schemas: Path | None = None
+    """The schemas directory payloads come from (relative paths: to the config file)."""
+    schema_registry_url: str = ""
+    """Written into the Kafka servers' bindings; ``eventscope asyncapi --registry`` reads
+    payloads from a registry instead of the schemas directory."""
+    subject_name_strategy: str = "topic"
+    sends: tuple[str, ...] = ()
+    receives: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    max_attempts: int | None = None
+    """Deliveries before a message is dead-lettered (an SQS redrive policy's count)."""
+
+
 @dataclass(frozen=True)
 class Config:
     """One system: what to watch, what to promise, when to wake someone."""
@@ -98,6 +145,7 @@ class Config:
     slo: Slo = field(default_factory=Slo)
     thresholds: Thresholds = field(default_factory=Thresholds)
     grafana: Grafana = field(default_factory=Grafana)
+    asyncapi: AsyncApi = field(default_factory=AsyncApi)
     source: str = "defaults"
     """The file the configuration came from (for messages)."""
 
@@ -145,6 +193,10 @@ class _Reader:
         if pattern is not None and not pattern.match(value):
             raise self.fail(name, f"{value!r} does not match {pattern.pattern}")
         return value
+
+    def optional_text(self, name: str) -> str:
+        """The key's non-empty string, or ``""`` when the key is absent."""
+        return self.text(name, "") if name in self.table else ""
 
     def names(self, name: str) -> tuple[str, ...]:
         value = self.table.get(name, [])
@@ -234,6 +286,48 @@ def _grafana(reader: _Reader) -> Grafana:
     )
 
 
+def _asyncapi(reader: _Reader, base: Path | None) -> AsyncApi:
+    d = AsyncApi()
+    reader.check_keys({f.name for f in fields(AsyncApi)})
+    servers = {}
+    table = reader.sub("servers")
+    for name in table.table:
+        server = table.sub(name)
+        server.check_keys({f.name for f in fields(Server)})
+        protocol = server.text("protocol", "kafka")
+        if protocol not in PROTOCOLS:
+            known = ", ".join(PROTOCOLS)
+            raise server.fail("protocol", f"must be one of {known}, not {protocol!r}")
+        servers[name] = Server(
+            server.text("host", ""), protocol, server.optional_text("description")
+        )
+    receives = {}
+    table = reader.sub("receives")
+    for destination in table.table:
+        receives[destination] = table.names(destination)
+    schemas = None
+    if reader.optional_text("schemas"):
+        text = reader.optional_text("schemas")
+        schemas = Path(text) if base is None else base / text
+    max_attempts = None
+    if "max_attempts" in reader.table:
+        max_attempts = int(reader.number("max_attempts", 1, 1))
+        if max_attempts != reader.table["max_attempts"]:
+            raise reader.fail("max_attempts", "must be a whole number")
+    return AsyncApi(
+        title=reader.optional_text("title"),
+        version=reader.text("version", d.version),
+        description=reader.optional_text("description"),
+        servers=servers,
+        schemas=schemas,
+        schema_registry_url=reader.optional_text("schema_registry_url"),
+        subject_name_strategy=reader.text("subject_name_strategy", d.subject_name_strategy),
+        sends=reader.names("sends"),
+        receives=receives,
+        max_attempts=max_attempts,
+    )
+
+
 _TOP_LEVEL = {
     "name",
     "services",
@@ -245,11 +339,15 @@ _TOP_LEVEL = {
     "slo",
     "thresholds",
     "grafana",
+    "asyncapi",
 }
 
 
-def config_from_mapping(table: Mapping[str, Any], source: str, path: str = "") -> Config:
-    """Validate a parsed TOML table; ``path`` is where it sits in its file (for messages)."""
+def config_from_mapping(
+    table: Mapping[str, Any], source: str, path: str = "", base: Path | None = None
+) -> Config:
+    """Validate a parsed TOML table; ``path`` is where it sits in its file (for messages),
+    ``base`` the directory relative paths in it are read from (its file's)."""
     reader = _Reader(source, table, path)
     reader.check_keys(_TOP_LEVEL)
     d = Config()
@@ -264,6 +362,7 @@ def config_from_mapping(table: Mapping[str, Any], source: str, path: str = "") -
         slo=_slo(reader.sub("slo")),
         thresholds=_thresholds(reader.sub("thresholds")),
         grafana=_grafana(reader.sub("grafana")),
+        asyncapi=_asyncapi(reader.sub("asyncapi"), base),
         source=source,
     )
 
@@ -299,5 +398,5 @@ def load_config(path: str | Path | None = None, directory: str | Path = ".") -> 
         table = tool.get("eventscope", {}) if isinstance(tool, dict) else {}
         if not isinstance(table, dict):
             raise UsageError(f"{path}: tool.eventscope: must be a table")
-        return config_from_mapping(table, str(path), "tool.eventscope")
-    return config_from_mapping(data, str(path))
+        return config_from_mapping(table, str(path), "tool.eventscope", path.parent)
+    return config_from_mapping(data, str(path), base=path.parent)

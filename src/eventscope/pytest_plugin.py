@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 VERIFICATION_MARK = "eventscope_verification"
 SCHEMA_MARK = "eventscope_schema"
 PACT_MARK = "eventscope_pact"
+ASYNCAPI_MARK = "eventscope_asyncapi"
 
 _OPTIONS = {
     # name: (help, ini type or None for command line only)
@@ -53,6 +54,16 @@ _OPTIONS = {
         "default), record (RecordNameStrategy) or topic-record (TopicRecordNameStrategy)",
         "string",
     ),
+    "asyncapi": (
+        "the service's committed AsyncAPI document: a test item fails, listing the changes, "
+        "when it differs from what `eventscope asyncapi` would write now",
+        "string",
+    ),
+    "config": (
+        "the eventscope.toml (or pyproject.toml) the AsyncAPI document is generated from "
+        "(default: the one in the rootdir)",
+        "string",
+    ),
     "provider": ("name of the provider to verify (as the pacts spell it)", "string"),
     "provider-version": ("provider version for published verification results", "string"),
     "provider-branch": ("provider branch: broker pact selection and published results", "string"),
@@ -61,7 +72,7 @@ _OPTIONS = {
     "broker-password": ("Pact Broker password (default: $PACT_BROKER_PASSWORD)", None),
     "broker-token": ("Pact Broker bearer token (default: $PACT_BROKER_TOKEN)", None),
 }
-_SOURCES = ("pacts", "schemas", "registry", "broker-url")
+_SOURCES = ("pacts", "schemas", "registry", "broker-url", "asyncapi")
 
 _SESSION = pytest.StashKey["ContractSession"]()
 _CALL_REPORT = pytest.StashKey[pytest.TestReport]()
@@ -129,6 +140,7 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.addinivalue_line("markers", f"{VERIFICATION_MARK}: eventscope provider verification")
     config.addinivalue_line("markers", f"{SCHEMA_MARK}: eventscope schema check")
+    config.addinivalue_line("markers", f"{ASYNCAPI_MARK}: eventscope AsyncAPI drift guard")
     if _configured(config, ("registry", "broker-url")):
         _contracts(config)  # a wrong URL or a missing version is a usage error, at startup
 
@@ -204,7 +216,22 @@ def pytest_collection_modifyitems(
         return
     from eventscope.contracts.items import add_contract_items
 
-    add_contract_items(session, _contracts(config), items)
+    contracts = _contracts(config)
+    add_contract_items(session, contracts, items)
+    settings = contracts.settings
+    if settings.asyncapi is not None:
+        from eventscope.asyncapi.drift_item import AsyncApiDocument
+
+        items.append(
+            AsyncApiDocument.create(
+                session,
+                settings.asyncapi,
+                config_file=settings.config_file,
+                schemas=settings.schemas,
+                registry=settings.registry,
+                mark=ASYNCAPI_MARK,
+            )
+        )
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

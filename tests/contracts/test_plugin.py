@@ -32,7 +32,7 @@ def test_the_example_suite_passes_and_its_committed_pacts_are_current(pytester, 
     # duplicate filters would skip them in a second run in this process.
     result = pytester.runpytest_subprocess(*NO_HYPOTHESIS, "-v")
 
-    result.assert_outcomes(passed=7)
+    result.assert_outcomes(passed=8)
     result.stdout.fnmatch_lines(
         [
             "*test_billing_consumer.py::test_billing_charges_a_placed_order PASSED*",
@@ -40,6 +40,7 @@ def test_the_example_suite_passes_and_its_committed_pacts_are_current(pytester, 
             "*pacts/billing-orders-service.json::an order placed event::schema PASSED*",
             "*pacts/shipping-orders-service.json::an order placed event::provider PASSED*",
             "*schemas::orders-value PASSED*",
+            "*asyncapi.yaml::asyncapi PASSED*",
         ]
     )
     for name in PACTS:  # rewritten by the consumer tests: the committed ones are current
@@ -66,7 +67,7 @@ def test_a_broken_producer_and_a_broken_schema_read_like_test_failures(pytester,
         *NO_HYPOTHESIS
     )  # the schema stops the consumers' examples: none delivered
 
-    result.assert_outcomes(failed=7)
+    result.assert_outcomes(failed=8)
     result.stdout.fnmatch_lines(
         [
             # the consumers' examples no longer fit the schema, so they are not delivered
@@ -92,6 +93,11 @@ def test_a_broken_producer_and_a_broken_schema_read_like_test_failures(pytester,
             "BACKWARD_TRANSITIVE:",
             "  version 2 (schemas/orders-value/v2-add-currency.json), backward: TYPE_CHANGED at "
             "#/properties/sku: *",
+            # and the committed AsyncAPI document still describes v2
+            "asyncapi.yaml is out of date with what the service declares (eventscope.toml and "
+            "its schemas):",
+            "  message 'orders-value': payload schema version changed: orders-value v2 → "
+            "orders-value v3",
         ]
     )
     assert "Verifying a pact between" not in result.stdout.str()  # no verifier report dump
@@ -111,7 +117,7 @@ def test_a_provider_that_sends_a_field_its_schema_forbids_fails(pytester, exampl
 
     result = pytester.runpytest_subprocess(*NO_HYPOTHESIS)  # consumers deliver: a subprocess
 
-    result.assert_outcomes(passed=5, failed=2)
+    result.assert_outcomes(passed=6, failed=2)
     result.stdout.fnmatch_lines(
         [
             "_ orders-service against billing: 'an order placed event' given *",
@@ -133,7 +139,7 @@ def test_the_subject_name_strategy_is_selectable_and_checked(pytester, example):
     record = ("--eventscope-subject-name-strategy=record",)
     result = pytester.runpytest_subprocess(*NO_HYPOTHESIS, *record)
 
-    result.assert_outcomes(failed=2, passed=5)
+    result.assert_outcomes(failed=2, passed=6)
     result.stdout.fnmatch_lines(
         [
             "its schema cannot be checked: no schema subject for destination 'orders': "
@@ -145,7 +151,7 @@ def test_the_subject_name_strategy_is_selectable_and_checked(pytester, example):
     named = pytester.runpytest_subprocess(
         *NO_HYPOTHESIS, "--eventscope-subject-name-strategy=RecordNameStrategy"
     )
-    named.assert_outcomes(passed=8)
+    named.assert_outcomes(passed=9)
 
     wrong = pytester.runpytest(*NO_HYPOTHESIS, "--eventscope-subject-name-strategy=name")
     assert wrong.ret == pytest.ExitCode.USAGE_ERROR
@@ -175,7 +181,7 @@ def test_a_pact_written_during_the_run_is_verified_at_its_end(pytester, example)
     )  # the one run in this process that delivers the examples
 
     assert result.ret == pytest.ExitCode.TESTS_FAILED
-    result.assert_outcomes(passed=3)
+    result.assert_outcomes(passed=4)
     result.stdout.fnmatch_lines(
         [
             "*eventscope: pacts written during this run*",

@@ -66,8 +66,8 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         "instrumentation monitoring registry",
         "memory_bus dashboards alerts",
         "contracts generate",
-        "demo pytest_plugin",
-        "cli",
+        "demo asyncapi",
+        "pytest_plugin cli",
     )
 )
 """eventscope's top-level modules and packages, lowest first (docs/architecture.md).

@@ -51,6 +51,10 @@ class Settings:
     """The schema registry URL the cross-checks read schemas from."""
     subject_strategy: SubjectNameStrategy | None = None
     """How a destination maps to its schema subject (``None``: TopicNameStrategy)."""
+    asyncapi: Path | None = None
+    """The committed AsyncAPI document the drift guard compares with the code."""
+    config_file: Path | None = None
+    """The eventscope.toml that document is generated from (``None``: the rootdir's)."""
 
     @classmethod
     def from_config(cls, config: pytest.Config, value: OptionReader) -> Settings:
@@ -115,6 +119,8 @@ class Settings:
             broker,
             registry or None,
             strategy,
+            path("asyncapi"),
+            path("config"),
         )
 
     def providers(self) -> list[str]:

@@ -1,0 +1,96 @@
+"""The pytest plugin's drift guard: one test item comparing the committed document with
+what the service's configuration and schemas declare now (``--eventscope-asyncapi``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from eventscope.errors import UsageError
+
+
+class AsyncApiDrift(Exception):
+    """The committed document is out of date; the message lists the changes."""
+
+
+class AsyncApiDocument(pytest.Item):
+    """``<document>::asyncapi``: fails, with a readable list of changes, when the
+    committed document is not what ``eventscope asyncapi`` would write now."""
+
+    def __init__(
+        self,
+        *,
+        document: Path,
+        config_file: Path | None,
+        schemas: Path | None,
+        registry: str | None,
+        shown: str,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.document = document
+        self.config_file = config_file
+        self.schemas = schemas
+        self.registry = registry
+        self.shown = shown
+
+    @classmethod
+    def create(
+        cls,
+        session: pytest.Session,
+        document: Path,
+        *,
+        config_file: Path | None,
+        schemas: Path | None,
+        registry: str | None,
+        mark: str,
+    ) -> AsyncApiDocument:
+        shown = _shown(document, session.config.rootpath)
+        item = cls.from_parent(
+            session,
+            name=f"{shown}::asyncapi",
+            nodeid=f"{shown}::asyncapi",
+            path=document,
+            document=document,
+            config_file=config_file,
+            schemas=schemas,
+            registry=registry,
+            shown=shown,
+        )
+        item.add_marker(mark)
+        return item
+
+    def runtest(self) -> None:
+        from eventscope.asyncapi.drift import differences
+        from eventscope.asyncapi.render import read_document
+        from eventscope.asyncapi.service import service_document
+        from eventscope.config import load_config
+
+        config = load_config(self.config_file, directory=self.config.rootpath)
+        current = service_document(config, self.schemas, self.registry)
+        changes = differences(read_document(self.document), current)
+        if changes:
+            source = _shown(Path(config.source), self.config.rootpath)
+            raise AsyncApiDrift(
+                f"{self.shown} is out of date with what the service declares "
+                f"({source} and its schemas):\n"
+                + "\n".join(f"  {line}" for line in changes)
+                + f"\nregenerate it: eventscope asyncapi --config {source} --out {self.shown}"
+            )
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        if isinstance(excinfo.value, AsyncApiDrift | UsageError):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo, style)
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        return self.document, None, f"AsyncAPI document {self.shown} against the code"
+
+
+def _shown(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
