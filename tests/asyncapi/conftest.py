@@ -70,3 +70,7 @@ def service(tmp_path: Path) -> Path:
         (schemas / subject / file).write_text(text)
     (tmp_path / "eventscope.toml").write_text(CONFIG)
     return tmp_path / "eventscope.toml"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.import_plugin("pytester")  # the drift guard runs whole sessions

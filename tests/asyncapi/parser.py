@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests.asyncapi.node import installed, run_node
+from tests.node import installed, run_node
 
 PACKAGES = {
     "@asyncapi/parser": "3.6.6",
