@@ -193,6 +193,31 @@ def test_a_pact_written_during_the_run_is_verified_at_its_end(pytester, example)
     )
 
 
+def test_a_pact_written_during_the_run_has_its_sent_message_checked_too(pytester, example):
+    for name in PACTS:
+        (example / "pacts" / name).unlink()
+    provider = example / "test_orders_provider.py"
+    provider.write_text(
+        provider.read_text().replace(
+            'system.place_order(given["an order is ready to be placed"])',
+            'system.place_order({**given["an order is ready to be placed"], "coupon": "SAVE10"})',
+        )
+    )
+
+    result = pytester.runpytest_subprocess(*NO_HYPOTHESIS)  # consumers deliver: a subprocess
+
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(
+        [
+            "*eventscope: pacts written during this run*",
+            "orders-service sent 'an order placed event' given * (for billing) to 'orders'",
+            "pact: pacts",
+            "the message breaks the schema orders-value v2 *:",
+            "  $.coupon: not allowed by the schema *",
+        ]
+    )
+
+
 def test_a_run_that_does_not_configure_it_gets_nothing(pytester):
     pytester.makeini(INI)
     pytester.makepyfile(test_plain="def test_plain(): pass")

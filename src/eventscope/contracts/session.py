@@ -257,34 +257,46 @@ class ContractSession:
                     self.local_run(provider)
         return bool(self.uncollected_failures())
 
-    def uncollected_failures(self) -> list[tuple[VerificationRun, InteractionOutcome]]:
-        """Failed outcomes of interactions no item was collected for: pacts that consumer
-        tests wrote during this run, after collection."""
+    def uncollected_failures(
+        self, source: str = "pacts"
+    ) -> list[tuple[VerificationRun, InteractionOutcome, str]]:
+        """Failed outcomes of interactions no item was collected for (pacts that consumer
+        tests wrote during this run, after collection), each with its report (naming the
+        pacts directory as ``source``): the consumer's expectation broken, or the sent
+        message breaking its schema."""
+        from eventscope.contracts.report import describe_outcome
+
         found = []
         for (provider, where), run in self.runs.items():
             if where != "local":
                 continue
             for outcome in run.outcomes:
                 key = (provider, outcome.consumer, outcome.description, outcome.states)
-                if key not in self.collected and not (outcome.passed or outcome.pending):
-                    found.append((run, outcome))
+                if key in self.collected or outcome.pending:
+                    continue
+                reports = [] if outcome.passed else [describe_outcome(outcome, provider, source)]
+                against_schema = self.sent_failure(outcome, provider, source)
+                if against_schema is not None:
+                    reports.append(against_schema)
+                if reports:
+                    found.append((run, outcome, "\n\n".join(reports)))
         return found
 
     def write_summary(self, terminalreporter: Any, config: pytest.Config) -> None:
         """The terminal section listing :meth:`uncollected_failures`, if any."""
-        from eventscope.contracts.report import describe_outcome
-
-        failures = self.uncollected_failures()
         pacts = self.settings.pacts
-        if not failures or pacts is None:
+        if pacts is None:
+            return
+        failures = self.uncollected_failures(shown(config, pacts))
+        if not failures:
             return
         terminalreporter.section("eventscope: pacts written during this run", red=True)
         terminalreporter.line(
             "These interactions were written by this run's consumer tests after collection, "
             "so they have no test item yet; they were verified and failed:"
         )
-        for run, outcome in failures:
-            terminalreporter.line(describe_outcome(outcome, run.provider, shown(config, pacts)))
+        for _, _, report in failures:
+            terminalreporter.line(report)
 
 
 def shown(config: pytest.Config, path: Path) -> str:
