@@ -89,6 +89,9 @@ def test_json_a_field_the_schema_forbids_is_named_with_its_path(tmp_path: Path) 
     assert problems(check_sent(sent(json.dumps({**GOOD, "quantity": "2"}).encode()), source)) == [
         "$.quantity: '2' is not of type 'integer'"
     ]
+    assert problems(check_sent(sent({"order_id": "o-1"}), source)) == [
+        "$.quantity: required by the schema, missing"
+    ]
 
 
 def test_avro_is_checked_by_encoding_with_the_writer_schema(tmp_path: Path) -> None:

@@ -213,7 +213,8 @@ def json_schema_problems(body: Any, schema: Any, references: Mapping[str, Any]) 
 
 def _json_schema_reasons(error: Any) -> list[str]:
     """``$.coupon: not allowed ...`` for each property ``additionalProperties: false``
-    refuses (jsonschema reports them at the object's path), else path and message."""
+    refuses and ``$.sku: required ..., missing`` for each required one absent (jsonschema
+    reports both at the object's path), else path and message."""
     if error.validator == "additionalProperties" and error.validator_value is False:
         declared = error.schema.get("properties", {})
         patterns = list(error.schema.get("patternProperties", {}))
@@ -228,6 +229,10 @@ def _json_schema_reasons(error: Any) -> list[str]:
                 f"is false; it declares: {', '.join(declared) or 'no properties'})"
                 for key in extra
             ]
+    if error.validator == "required" and isinstance(error.instance, dict):
+        for key in error.validator_value:
+            if key not in error.instance and error.message == f"{key!r} is a required property":
+                return [f"{error.json_path}.{key}: required by the schema, missing"]
     return [f"{error.json_path}: {error.message}"]
 
 
