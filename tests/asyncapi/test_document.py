@@ -229,3 +229,26 @@ def test_a_check_against_a_file_that_is_not_a_document_is_a_usage_error(
     assert f"{broken}: not valid YAML (line 3)" in capsys.readouterr().err
     assert main(["asyncapi", "--config", str(service), "--check", str(tmp_path / "no")]) == 2
     assert "no: cannot read: No such file or directory" in capsys.readouterr().err
+
+
+def test_payloads_can_come_from_a_schema_registry(service: Path, capsys) -> None:
+    from eventscope.registry import EmbeddedRegistry, RegistryClient
+    from eventscope.schemas import Mode
+
+    with EmbeddedRegistry() as registry:
+        client = RegistryClient(registry.url)
+        client.register("orders-value", {"type": "object"}, "JSON")
+        client.register("payments-value", PAYMENT_AVRO, "AVRO")
+        client.set_compatibility(Mode.NONE, "payments-value")
+        client.register("payments-value", {**PAYMENT_AVRO, "fields": []}, "AVRO")
+        client.register("shipments-value", SHIPMENT_PROTO, "PROTOBUF")
+
+        code = main(["asyncapi", "--config", str(service), "--registry", registry.url])
+
+    assert code == 0, capsys.readouterr().err
+    document = yaml.safe_load(capsys.readouterr().out)
+    payment = document["components"]["messages"]["payments-value"]
+    assert payment["x-eventscope-schema-version"] == 2  # the registry's latest
+    assert document["components"]["schemas"]["payments-value"]["schema"]["fields"] == []
+    assert main(["asyncapi", "--config", str(service), "--registry", "ftp://x"]) == 2
+    assert "not a registry URL: 'ftp://x'" in capsys.readouterr().err
