@@ -230,6 +230,7 @@ def pytest_collection_modifyitems(
                 schemas=settings.schemas,
                 registry=settings.registry,
                 mark=ASYNCAPI_MARK,
+                sent=contracts.sent_destinations,
             )
         )
 

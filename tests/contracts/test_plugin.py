@@ -163,6 +163,32 @@ def test_the_subject_name_strategy_is_selectable_and_checked(pytester, example):
     )
 
 
+def test_a_destination_the_provider_sends_to_must_be_in_the_asyncapi_document(
+    pytester, example
+):
+    provider = example / "test_orders_provider.py"
+    provider.write_text(
+        provider.read_text().replace(
+            'system.place_order(given["an order is ready to be placed"])',
+            'system.place_order(given["an order is ready to be placed"])\n'
+            '    bus.publish("refunds", {"order_id": "o-000001"})',
+        )
+    )
+
+    result = pytester.runpytest_subprocess(*NO_HYPOTHESIS)  # consumers deliver: a subprocess
+
+    result.assert_outcomes(passed=7, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*_ AsyncAPI document asyncapi.yaml against the code _*",
+            "asyncapi.yaml does not list every destination the service sends to; during this "
+            "run's provider verification:",
+            "  orders-service sent to 'refunds': the document has no send operation for it",
+            "add them to asyncapi.sends in eventscope.toml, then regenerate the document",
+        ]
+    )
+
+
 def test_a_pact_written_during_the_run_is_verified_at_its_end(pytester, example):
     for name in PACTS:
         (example / "pacts" / name).unlink()

@@ -148,6 +148,23 @@ def build_document(config: cfg.Config, source: SchemaSource) -> dict[str, Any]:
     return document
 
 
+def sent_addresses(document: dict[str, Any]) -> set[str]:
+    """The addresses of the channels the document's ``send`` operations (not the
+    dead-letter ones) send to."""
+    channels = document.get("channels") or {}
+    found = set()
+    for operation in (document.get("operations") or {}).values():
+        if not isinstance(operation, dict) or operation.get("action") != "send":
+            continue
+        if GROUP_EXTENSION in operation:  # a consumer group dead-lettering
+            continue
+        channel_id = str((operation.get("channel") or {}).get("$ref", "")).rsplit("/", 1)[-1]
+        channel = channels.get(channel_id)
+        if isinstance(channel, dict):
+            found.add(str(channel.get("address", channel_id)))
+    return found
+
+
 def _info(config: cfg.Config) -> dict[str, Any]:
     settings = config.asyncapi
     info: dict[str, Any] = {"title": settings.title or config.name, "version": settings.version}

@@ -1,8 +1,11 @@
 """The pytest plugin's drift guard: one test item comparing the committed document with
-what the service's configuration and schemas declare now (``--eventscope-asyncapi``)."""
+what the service's configuration and schemas declare now (``--eventscope-asyncapi``),
+and with what its producers really did in the run: a destination a verified provider
+sent to must be one the document says the service sends to."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +30,11 @@ class AsyncApiDocument(pytest.Item):
         schemas: Path | None,
         registry: str | None,
         shown: str,
+        sent: Callable[[], dict[str, set[str]]],
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.sent = sent
         self.document = document
         self.config_file = config_file
         self.schemas = schemas
@@ -46,7 +51,10 @@ class AsyncApiDocument(pytest.Item):
         schemas: Path | None,
         registry: str | None,
         mark: str,
+        sent: Callable[[], dict[str, set[str]]] = dict,
     ) -> AsyncApiDocument:
+        """``sent``: provider → the destinations its producer sent to in this run's
+        verifications (they run before this item)."""
         shown = _shown(document, session.config.rootpath)
         item = cls.from_parent(
             session,
@@ -58,6 +66,7 @@ class AsyncApiDocument(pytest.Item):
             schemas=schemas,
             registry=registry,
             shown=shown,
+            sent=sent,
         )
         item.add_marker(mark)
         return item
@@ -70,15 +79,27 @@ class AsyncApiDocument(pytest.Item):
 
         config = load_config(self.config_file, directory=self.config.rootpath)
         current = service_document(config, self.schemas, self.registry)
-        changes = differences(read_document(self.document), current)
+        committed = read_document(self.document)
+        source = _shown(Path(config.source), self.config.rootpath)
+        reports = []
+        changes = differences(committed, current)
         if changes:
-            source = _shown(Path(config.source), self.config.rootpath)
-            raise AsyncApiDrift(
+            reports.append(
                 f"{self.shown} is out of date with what the service declares "
                 f"({source} and its schemas):\n"
                 + "\n".join(f"  {line}" for line in changes)
                 + f"\nregenerate it: eventscope asyncapi --config {source} --out {self.shown}"
             )
+        undocumented = _undocumented_sends(committed, self.sent())
+        if undocumented:
+            reports.append(
+                f"{self.shown} does not list every destination the service sends to; during "
+                "this run's provider verification:\n"
+                + "\n".join(f"  {line}" for line in undocumented)
+                + f"\nadd them to asyncapi.sends in {source}, then regenerate the document"
+            )
+        if reports:
+            raise AsyncApiDrift("\n\n".join(reports))
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         if isinstance(excinfo.value, AsyncApiDrift | UsageError):
@@ -87,6 +108,17 @@ class AsyncApiDocument(pytest.Item):
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         return self.document, None, f"AsyncAPI document {self.shown} against the code"
+
+
+def _undocumented_sends(document: dict[str, Any], sent: dict[str, set[str]]) -> list[str]:
+    from eventscope.asyncapi.document import sent_addresses
+
+    documented = sent_addresses(document)
+    return [
+        f"{provider} sent to {destination!r}: the document has no send operation for it"
+        for provider, destinations in sorted(sent.items())
+        for destination in sorted(destinations - documented)
+    ]
 
 
 def _shown(path: Path, root: Path) -> str:

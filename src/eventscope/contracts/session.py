@@ -246,6 +246,15 @@ class ContractSession:
 
         return describe_sent_verdict(outcome, provider, source, verdict)
 
+    def sent_destinations(self) -> dict[str, set[str]]:
+        """Provider → the destinations its real producer sent to in this run's
+        verifications so far (what the code does, for the AsyncAPI drift guard)."""
+        found: dict[str, set[str]] = {}
+        for (provider, _), run in self.runs.items():
+            for outcome in run.outcomes:
+                found.setdefault(provider, set()).update(outcome.destinations)
+        return found
+
     def verify_written(self) -> bool:
         """Verify what this run's consumer tests wrote after collection (a new pact has
         no item yet); ``True`` when some of it failed."""

@@ -89,6 +89,8 @@ class InteractionOutcome:
     problem: str | None = None
     """The provider's own code failed (set-up or ``@provides`` function); why, with traceback."""
     sent: CapturedMessage | None = None
+    destinations: tuple[str, ...] = ()
+    """Every destination the ``@provides`` function sent to (``sent`` is one of them)."""
 
     def label(self) -> str:
         text = repr(self.description)
@@ -202,6 +204,7 @@ class _Scope:
     problem: str | None = None
     produced: bool = False
     sent: CapturedMessage | None = None
+    destinations: tuple[str, ...] = ()
 
 
 class _ProviderSide:
@@ -308,7 +311,9 @@ class _ProviderSide:
             registration.call(available)
         except Exception as exc:
             return _raised(f"@provides({description!r}) {registration.location}", exc)
-        return self._choose(description, registration, capture.messages(), scope)
+        messages = capture.messages()
+        scope.destinations = tuple(dict.fromkeys(m.destination for m in messages))
+        return self._choose(description, registration, messages, scope)
 
     def _choose(
         self,
@@ -350,6 +355,7 @@ class _ProviderSide:
             passed=result.get("result") == "OK",
             pending=bool(result.get("pending")),
             sent=scope.sent if scope else None,
+            destinations=scope.destinations if scope else (),
         )
         if scope is not None and scope.problem is not None:
             outcome.passed = False
