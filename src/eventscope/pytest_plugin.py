@@ -177,6 +177,7 @@ def message_pact(request: pytest.FixtureRequest) -> Iterator[MessagePact]:
         names["provider"],
         pacts=contracts.files(directory),
         schemas=contracts.settings.schemas,
+        subject_strategy=contracts.settings.subject_strategy,
     )
     yield pact
     report = request.node.stash.get(_CALL_REPORT, None)

@@ -139,7 +139,7 @@ def test_the_subject_name_strategy_is_selectable_and_checked(pytester, example):
     record = ("--eventscope-subject-name-strategy=record",)
     result = pytester.runpytest_subprocess(*NO_HYPOTHESIS, *record)
 
-    result.assert_outcomes(failed=2, passed=6)
+    result.assert_outcomes(failed=6, passed=2)  # consumers, providers, pacts' bodies
     result.stdout.fnmatch_lines(
         [
             "its schema cannot be checked: no schema subject for destination 'orders': "
@@ -147,11 +147,31 @@ def test_the_subject_name_strategy_is_selectable_and_checked(pytester, example):
             "(subjects: orders-value)",
         ]
     )
-    shutil.copytree(example / "schemas" / "orders-value", example / "schemas" / "Order placed")
+    # Registered under the record's name only: consumers' example bodies and the
+    # provider's messages are all found there.
+    shutil.move(example / "schemas" / "orders-value", example / "schemas" / "Order placed")
+    ini = example / "pytest.ini"  # the AsyncAPI document's configuration says topic
+    ini.write_text(ini.read_text().replace("eventscope_asyncapi = asyncapi.yaml\n", ""))
     named = pytester.runpytest_subprocess(
-        *NO_HYPOTHESIS, "--eventscope-subject-name-strategy=RecordNameStrategy"
+        *NO_HYPOTHESIS, "-v", "--eventscope-subject-name-strategy=RecordNameStrategy"
     )
-    named.assert_outcomes(passed=9)
+    named.assert_outcomes(passed=7)
+    named.stdout.fnmatch_lines(
+        ["*billing-orders-service.json::an order placed event::schema PASSED*"]
+    )
+    broken = example / "schemas" / "Order placed" / "v2-add-currency.json"
+    broken.write_text(
+        broken.read_text().replace('"sku": {"type": "string"}', '"sku": {"type": "integer"}')
+    )
+    record = pytester.runpytest_subprocess(
+        *NO_HYPOTHESIS, "--eventscope-subject-name-strategy=record"
+    )
+    record.stdout.fnmatch_lines(
+        [
+            "its example body breaks the schema Order placed v2 (*v2-add-currency.json):",
+            "  $.sku: 'book' is not of type 'integer'",
+        ]
+    )
 
     wrong = pytester.runpytest(*NO_HYPOTHESIS, "--eventscope-subject-name-strategy=name")
     assert wrong.ret == pytest.ExitCode.USAGE_ERROR
@@ -163,9 +183,7 @@ def test_the_subject_name_strategy_is_selectable_and_checked(pytester, example):
     )
 
 
-def test_a_destination_the_provider_sends_to_must_be_in_the_asyncapi_document(
-    pytester, example
-):
+def test_a_destination_the_provider_sends_to_must_be_in_the_asyncapi_document(pytester, example):
     provider = example / "test_orders_provider.py"
     provider.write_text(
         provider.read_text().replace(

@@ -29,6 +29,9 @@ from eventscope.contracts.pact_files import (
 )
 from eventscope.contracts.report import describe_schema_verdict, shown_path
 from eventscope.contracts.schema_check import check_interaction
+from eventscope.contracts.schema_source import DirectorySource
+from eventscope.contracts.strategy_check import check_interaction_by_strategy
+from eventscope.contracts.subject_names import SubjectNameStrategy
 from eventscope.memory_bus import Message
 from eventscope.schemas import load_schema_directory
 
@@ -77,7 +80,8 @@ class MessagePact:
 
     ``pacts`` is the directory (or a shared :class:`PactFiles`) the pact is written to;
     ``schemas``, when given, is a schemas directory: each example body must then fit
-    the schema registered for its destination before it is delivered.
+    the schema registered for its destination before it is delivered, the subject found
+    by ``subject_strategy`` (default: ``<destination>-value``).
     """
 
     def __init__(
@@ -87,6 +91,7 @@ class MessagePact:
         *,
         pacts: Path | str | PactFiles,
         schemas: Path | str | None = None,
+        subject_strategy: SubjectNameStrategy | None = None,
     ) -> None:
         if not consumer or not provider:
             raise ValueError("a message pact needs a consumer and a provider name")
@@ -94,6 +99,7 @@ class MessagePact:
         self.provider = provider
         self.files = pacts if isinstance(pacts, PactFiles) else PactFiles(pacts)
         self.schemas = Path(schemas) if schemas is not None else None
+        self.subject_strategy = subject_strategy
         self.expectations: list[ExpectedMessage] = []
 
     @property
@@ -230,7 +236,14 @@ class ExpectedMessage:
             self.content_type,
             body,
         )
-        verdict = check_interaction(interaction, load_schema_directory(self.pact.schemas))
+        subjects = load_schema_directory(self.pact.schemas)
+        strategy = self.pact.subject_strategy
+        if strategy is not None and strategy.needs_record_names:
+            verdict = check_interaction_by_strategy(
+                interaction, DirectorySource(subjects), strategy
+            )
+        else:
+            verdict = check_interaction(interaction, subjects)
         if verdict.problems:
             raise ContractError(
                 describe_schema_verdict(interaction, verdict, shown_path(self.pact.path))

@@ -85,6 +85,8 @@ def describe_subject_report(report: SubjectReport) -> str:
 def schema_version(verdict: SchemaVerdict) -> str:
     """``orders-value v2 (schemas/orders-value/v2.json)`` or, from a registry,
     ``orders-value v2 (schema id 7 in http://registry:8081)``."""
+    if verdict.label is not None:
+        return verdict.label
     if verdict.registered is not None:
         found = verdict.registered
         return f"{found.subject} v{found.version} (schema id {found.id} in {verdict.registry})"

@@ -56,6 +56,8 @@ class SchemaVerdict:
     unchecked: str | None = None
     registered: RegisteredSchema | None = None
     registry: str | None = None
+    label: str | None = None
+    """The version checked, when found by a subject name strategy (for messages)."""
 
 
 def subject_for(destination: str, subjects: Sequence[Subject]) -> Subject | None:
@@ -74,7 +76,7 @@ def check_interaction(
     """Validate the interaction's example body against its destination's newest schema."""
     destination = interaction.destination
     if destination is None:
-        return _no_destination()
+        return no_destination()
     subject = subject_for(destination, subjects)
     if subject is None:
         names = ", ".join(s.name for s in subjects) or "none"
@@ -97,7 +99,7 @@ def check_interaction_against_registry(
 
     destination = interaction.destination
     if destination is None:
-        return _no_destination()
+        return no_destination()
     try:
         names = registry.subjects()
         name = next((n for n in (destination + SUBJECT_SUFFIX, destination) if n in names), None)
@@ -115,7 +117,7 @@ def check_interaction_against_registry(
     except RegistryError as exc:
         return SchemaVerdict(None, (f"the schema cannot be read: {exc}",), registry=registry.url)
     verdict = SchemaVerdict(None, registered=registered, registry=registry.url)
-    unchecked = _unchecked(interaction.body, interaction.content_type, registered.format)
+    unchecked = unchecked_reason(interaction.body, interaction.content_type, registered.format)
     if unchecked:
         return replace(verdict, unchecked=unchecked)
     try:
@@ -135,7 +137,7 @@ def check_body(body: Any, content_type: str | None, subject: Subject) -> SchemaV
     latest = subject.latest
     if latest is None:
         return SchemaVerdict(subject, ("the subject has no versions",))
-    unchecked = _unchecked(body, content_type, subject.format)
+    unchecked = unchecked_reason(body, content_type, subject.format)
     if unchecked:
         return SchemaVerdict(subject, unchecked=unchecked)
     references: dict[str, Any] = {}
@@ -149,7 +151,7 @@ def check_body(body: Any, content_type: str | None, subject: Subject) -> SchemaV
     return SchemaVerdict(subject, _problems(body, subject.format, schema, references))
 
 
-def _no_destination() -> SchemaVerdict:
+def no_destination() -> SchemaVerdict:
     return SchemaVerdict(
         None,
         (
@@ -159,7 +161,7 @@ def _no_destination() -> SchemaVerdict:
     )
 
 
-def _unchecked(body: Any, content_type: str | None, fmt: str | None) -> str | None:
+def unchecked_reason(body: Any, content_type: str | None, fmt: str | None) -> str | None:
     """Why this body cannot be validated against a schema of this format, if it cannot."""
     if isinstance(body, bytes):
         return f"the body is not JSON ({content_type})"

@@ -204,6 +204,11 @@ class ContractSession:
             check_interaction_against_registry,
         )
 
+        strategy = self.settings.subject_strategy
+        if strategy is not None and strategy.needs_record_names:
+            from eventscope.contracts.strategy_check import check_interaction_by_strategy
+
+            return check_interaction_by_strategy(interaction, self.schema_source(), strategy)
         if self.settings.registry is None:
             return check_interaction(interaction, self.subjects())
         return check_interaction_against_registry(interaction, self.registry_client())
@@ -222,20 +227,24 @@ class ContractSession:
         neither is configured or nothing was sent."""
         if outcome.sent is None:
             return None
+        if self.settings.registry is None and self.settings.schemas is None:
+            return None
+        from eventscope.contracts.sent_check import check_sent
+        from eventscope.contracts.subject_names import SubjectNameStrategy
+
+        strategy = self.settings.subject_strategy or SubjectNameStrategy.TOPIC
+        return check_sent(outcome.sent, self.schema_source(), strategy)
+
+    def schema_source(self) -> SchemaSource:
+        """The registry when one is configured, else the schemas directory."""
         if self._source is None:
             from eventscope.contracts.schema_source import DirectorySource, RegistrySource
 
             if self.settings.registry is not None:
                 self._source = RegistrySource(self.registry_client())
-            elif self.settings.schemas is not None:
-                self._source = DirectorySource(self.subjects())
             else:
-                return None
-        from eventscope.contracts.sent_check import check_sent
-        from eventscope.contracts.subject_names import SubjectNameStrategy
-
-        strategy = self.settings.subject_strategy or SubjectNameStrategy.TOPIC
-        return check_sent(outcome.sent, self._source, strategy)
+                self._source = DirectorySource(self.subjects())
+        return self._source
 
     def sent_failure(self, outcome: InteractionOutcome, provider: str, source: str) -> str | None:
         """The report of a sent message that breaks its schema, if it does."""
