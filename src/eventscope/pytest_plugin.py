@@ -3,7 +3,9 @@
 It gives consumer tests the ``message_pact`` fixture and, when a pacts or schemas
 directory, a schema registry or a Pact Broker is configured, adds test items after the
 ordinary ones (so the consumer tests of the same run write their pacts first); see
-:mod:`eventscope.contracts.items` for what they check.
+:mod:`eventscope.contracts.items` for what they check.  With a committed AsyncAPI
+document named (``--eventscope-asyncapi``), one more item, last, compares it with what
+the service declares and sent (:mod:`eventscope.asyncapi.drift_item`).
 
 Nothing happens in a run that does not use it: no option set, no item.  Configured in
 ini only, items are added to a run of the configured test paths (a plain ``pytest``),
