@@ -12,11 +12,17 @@ from collections.abc import Iterable
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from eventscope import catalog
 from eventscope.catalog import Metric, Outcome
+from eventscope.instrumentation.lag_health import (
+    HEALTH_GAUGES,
+    error_observations,
+    health_observations,
+    read_sources,
+)
 from eventscope.instrumentation.meters import PROCESS, SEND, ConsumerMeter, ProducerMeter
 from eventscope.instrumentation.outcomes import ReasonLimiter
 from eventscope.lag.families import lag_families
@@ -122,7 +128,7 @@ class _PromProducer:
 
 
 class _LagCollector(Collector):
-    """Reads lag and dead-letter depth from the watched sources at scrape time."""
+    """Reads lag, dead-letter depth and collection health from the watched sources."""
 
     def __init__(self) -> None:
         self.sources: list[LagSource] = []
@@ -130,8 +136,26 @@ class _LagCollector(Collector):
     def describe(self) -> list:
         return []
 
-    def collect(self) -> Iterable[GaugeMetricFamily]:
-        return lag_families(self.sources)
+    def collect(self) -> Iterable[GaugeMetricFamily | CounterMetricFamily]:
+        if not self.sources:
+            return []
+        sources, health = read_sources(self.sources)
+        gauges = {
+            metric: GaugeMetricFamily(
+                metric.prometheus_name, metric.help, labels=metric.prometheus_labels
+            )
+            for metric in HEALTH_GAUGES
+        }
+        for observed in health_observations(health):
+            gauges[observed.metric].add_metric(observed.labels, observed.value)
+        errors = CounterMetricFamily(
+            catalog.LAG_COLLECTION_ERRORS.prometheus_name.removesuffix("_total"),
+            catalog.LAG_COLLECTION_ERRORS.help,
+            labels=catalog.LAG_COLLECTION_ERRORS.prometheus_labels,
+        )
+        for observed in error_observations(health):
+            errors.add_metric(observed.labels, observed.value)
+        return [*lag_families(sources), *gauges.values(), errors]
 
 
 class PrometheusRecorder:

@@ -23,7 +23,9 @@ from opentelemetry import metrics, trace
 from eventscope._version import __version__
 from eventscope.errors import UsageError
 from eventscope.instrumentation import telemetry
+from eventscope.instrumentation.lag_watch import LagWatch, is_collector
 from eventscope.instrumentation.meters import OpenTelemetryRecorder, Recorder, combine
+from eventscope.lag.collector import LagCollector
 from eventscope.lag.readings import LagSource
 
 if TYPE_CHECKING:
@@ -43,9 +45,35 @@ class Configuration:
     meter_provider: MeterProvider | None = None
     _closers: list[Any] = field(default_factory=list)
 
-    def watch(self, source: LagSource) -> None:
-        """Export consumer lag and dead-letter depth read from ``source``."""
-        self.recorder.watch(source)
+    def watch(
+        self,
+        source: LagCollector | LagSource,
+        *,
+        interval: float = 15.0,
+        target: str | None = None,
+    ) -> LagWatch | None:
+        """Export consumer lag and dead-letter depth, with the health of their collection.
+
+        A lag collector (``eventscope.lag.rabbitmq.RabbitMQCollector``, ...) is asked
+        every ``interval`` seconds in a thread; the returned :class:`LagWatch` stops it.
+        Its target health and errors are exported as ``eventscope_lag_target_up`` and
+        ``eventscope_lag_collection_errors_total`` under ``target`` (default: the
+        collector's system).  A :class:`LagSource` (the in-memory bus, a demo transport)
+        is read at each scrape and returns ``None``.  Anything else is refused here, at
+        the call, rather than failing every later scrape.
+        """
+        if isinstance(source, LagSource):
+            self.recorder.watch(source)
+            return None
+        if is_collector(source):
+            watch = LagWatch(source, interval, target).start(self.recorder)
+            self._closers.append(watch.stop)
+            return watch
+        raise TypeError(
+            "watch() takes a lag collector (collect() and system, such as "
+            "eventscope.lag.rabbitmq.RabbitMQCollector) or a LagSource (lag_readings() and "
+            f"dead_letter_depths()), not {type(source).__name__}"
+        )
 
     def shutdown(self) -> None:
         """Flush and stop exporters and the metrics endpoint."""
