@@ -91,6 +91,9 @@ class Config:
     destinations: tuple[str, ...] = ()
     dead_letter_destinations: tuple[str, ...] = ()
     consumer_groups: tuple[str, ...] = ()
+    lag_targets: tuple[str, ...] = ()
+    """``eventscope_lag_target`` values (lag.yaml target names, or the ``target`` given to
+    ``watch_lag``) whose health this team's exporter-down alert watches (empty: all)."""
     runbook_url: str = "runbooks"
     """Base of the ``runbook_url`` annotations: ``<runbook_url>/<AlertName>.md``."""
     alert_labels: Mapping[str, str] = field(default_factory=dict)
@@ -240,6 +243,7 @@ _TOP_LEVEL = {
     "destinations",
     "dead_letter_destinations",
     "consumer_groups",
+    "lag_targets",
     "runbook_url",
     "alert_labels",
     "slo",
@@ -259,6 +263,7 @@ def config_from_mapping(table: Mapping[str, Any], source: str, path: str = "") -
         destinations=reader.names("destinations"),
         dead_letter_destinations=reader.names("dead_letter_destinations"),
         consumer_groups=reader.names("consumer_groups"),
+        lag_targets=reader.names("lag_targets"),
         runbook_url=reader.text("runbook_url", d.runbook_url).rstrip("/"),
         alert_labels=reader.labels("alert_labels"),
         slo=_slo(reader.sub("slo")),
