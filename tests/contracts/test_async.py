@@ -17,7 +17,7 @@ import pytest
 
 from eventscope import producer
 from eventscope.contracts import ContractError, MessagePact, ProviderRegistry, verify_provider
-from eventscope_orders import make_order
+from eventscope.example import make_order
 from tests.contracts.test_provider import ORDER, PLACED, STATE
 
 
