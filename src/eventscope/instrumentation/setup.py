@@ -13,6 +13,7 @@ application that never calls ``configure()`` never pays for the rest.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,6 +28,10 @@ from eventscope.instrumentation.lag_watch import LagWatch, is_collector
 from eventscope.instrumentation.meters import OpenTelemetryRecorder, Recorder, combine
 from eventscope.lag.collector import LagCollector
 from eventscope.lag.readings import LagSource
+
+logger = logging.getLogger("eventscope")
+
+_MISSING_OTLP = "OTLP export needs the 'otlp' extra: pip install 'eventscope[otlp]'"
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.metrics import MeterProvider
@@ -107,20 +112,33 @@ def _http_protocol(signal: str) -> bool:
     return protocol.startswith("http")
 
 
-def _otlp_span_exporter() -> Any:
+def _without_otlp(signal: str, asked: bool, exc: ImportError) -> None:
+    """OTLP asked for in code fails the call; asked for by the environment alone, the
+    service starts anyway (a missing exporter must not take production down) and says
+    why nothing reaches the collector."""
+    if asked:
+        raise UsageError(_MISSING_OTLP) from exc
+    logger.warning(
+        "OTEL_* variables ask for OTLP %s export, but %s; %s are not exported over OTLP",
+        signal.lower(),
+        _MISSING_OTLP.replace("OTLP export needs", "it needs"),
+        signal.lower(),
+    )
+
+
+def _otlp_span_exporter(asked: bool) -> Any:
     try:
         if _http_protocol("TRACES"):
             from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
         else:
             from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
     except ImportError as exc:
-        raise UsageError(
-            "OTLP export needs the 'otlp' extra: pip install 'eventscope[otlp]'"
-        ) from exc
+        _without_otlp("TRACES", asked, exc)
+        return None
     return OTLPSpanExporter()
 
 
-def _otlp_metric_reader() -> Any:
+def _otlp_metric_reader(asked: bool) -> Any:
     from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
 
     try:
@@ -129,9 +147,8 @@ def _otlp_metric_reader() -> Any:
         else:
             from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
     except ImportError as exc:
-        raise UsageError(
-            "OTLP export needs the 'otlp' extra: pip install 'eventscope[otlp]'"
-        ) from exc
+        _without_otlp("METRICS", asked, exc)
+        return None
     return PeriodicExportingMetricReader(OTLPMetricExporter())
 
 
@@ -179,7 +196,9 @@ def configure(
     if isinstance(tp, TracerProvider):
         processors = list(span_processors)
         if (otlp if otlp is not None else _otlp_wanted("TRACES")) and not sdk_disabled:
-            processors.append(BatchSpanProcessor(_otlp_span_exporter()))
+            exporter = _otlp_span_exporter(asked=otlp is True)
+            if exporter is not None:
+                processors.append(BatchSpanProcessor(exporter))
         for processor in processors:
             tp.add_span_processor(processor)
         closers.append(tp.force_flush)
@@ -205,8 +224,11 @@ def configure(
 
     mp = meter_provider
     own_mp = None
-    if mp is None and (otlp if otlp is not None else _otlp_wanted("METRICS")) and not sdk_disabled:
-        own_mp = mp = MeterProvider(resource=resource, metric_readers=[_otlp_metric_reader()])
+    otlp_metrics = otlp if otlp is not None else _otlp_wanted("METRICS")
+    wants_reader = mp is None and otlp_metrics and not sdk_disabled
+    reader = _otlp_metric_reader(otlp is True) if wants_reader else None
+    if reader is not None:
+        own_mp = mp = MeterProvider(resource=resource, metric_readers=[reader])
         if set_global:
             metrics.set_meter_provider(own_mp)
         closers.append(own_mp.shutdown)
