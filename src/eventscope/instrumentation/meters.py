@@ -21,6 +21,7 @@ from opentelemetry.metrics import Observation as OtelObservation
 
 from eventscope import catalog
 from eventscope.catalog import Attr, Metric, Outcome
+from eventscope.instrumentation.buckets import Buckets
 from eventscope.instrumentation.lag_health import (
     HEALTH_GAUGES,
     error_observations,
@@ -151,13 +152,14 @@ class _OtelProducer:
 class OpenTelemetryRecorder:
     """Records through an OpenTelemetry ``Meter`` (OTLP, or whatever the app set up)."""
 
-    def __init__(self, meter: Meter) -> None:
+    def __init__(self, meter: Meter, buckets: Buckets | None = None) -> None:
         def histogram(metric: Metric):
+            bounds = buckets[metric] if buckets is not None else metric.buckets
             return meter.create_histogram(
                 metric.name,
                 unit=metric.unit,
                 description=metric.help,
-                explicit_bucket_boundaries_advisory=list(metric.buckets or ()),
+                explicit_bucket_boundaries_advisory=list(bounds or ()),
             )
 
         def counter(metric: Metric):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +24,7 @@ from opentelemetry import metrics, trace
 from eventscope._version import __version__
 from eventscope.errors import UsageError
 from eventscope.instrumentation import telemetry
+from eventscope.instrumentation.buckets import histogram_buckets
 from eventscope.instrumentation.lag_watch import LagWatch, is_collector
 from eventscope.instrumentation.meters import OpenTelemetryRecorder, Recorder, combine
 from eventscope.lag.collector import LagCollector
@@ -165,6 +166,7 @@ def configure(
     meter_provider: metrics.MeterProvider | None = None,
     span_processors: Sequence[SpanProcessor] = (),
     set_global: bool = True,
+    buckets: Mapping[str, Sequence[float]] | None = None,
 ) -> Configuration:
     """Set up tracing and metrics for this process once.
 
@@ -176,8 +178,14 @@ def configure(
     ``otlp``.  ``OTEL_SERVICE_NAME`` and ``OTEL_RESOURCE_ATTRIBUTES`` fill the
     resource; ``OTEL_SDK_DISABLED=true`` leaves tracing to the global providers.
     ``tracer_provider``/``meter_provider`` use the given providers instead of
-    creating or finding one.
+    creating or finding one.  ``buckets`` chooses histogram boundaries by metric name,
+    e.g. ``{"eventscope_end_to_end_duration_seconds": [0.5, 1, 2, 5, 10, 30]}`` for a
+    2 s objective (give the generator the same list: ``[slo] latency_buckets``).
     """
+    try:
+        bounds = histogram_buckets(buckets)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     from opentelemetry.sdk.metrics import MeterProvider
     from opentelemetry.sdk.resources import SERVICE_NAME, Resource
     from opentelemetry.sdk.trace import TracerProvider
@@ -212,7 +220,10 @@ def configure(
         from eventscope.instrumentation.prometheus_meters import prometheus_recorder
 
         prom_registry = registry if registry is not None else REGISTRY
-        recorders.append(prometheus_recorder(prom_registry))
+        try:
+            recorders.append(prometheus_recorder(prom_registry, bounds))
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
         if metrics_port is not None:
             try:
                 server, _thread = start_http_server(metrics_port, metrics_address, prom_registry)
@@ -234,9 +245,10 @@ def configure(
         closers.append(own_mp.shutdown)
     if mp is not None:
         meter = mp.get_meter(telemetry.INSTRUMENTATION_NAME, __version__)
-        recorders.append(OpenTelemetryRecorder(meter))
+        recorders.append(OpenTelemetryRecorder(meter, bounds))
     if not recorders:
-        recorders.append(OpenTelemetryRecorder(metrics.get_meter(telemetry.INSTRUMENTATION_NAME)))
+        meter = metrics.get_meter(telemetry.INSTRUMENTATION_NAME)
+        recorders.append(OpenTelemetryRecorder(meter, bounds))
 
     recorder = combine(recorders)
     tracer = tp.get_tracer(telemetry.INSTRUMENTATION_NAME, __version__)
