@@ -11,6 +11,7 @@ destination) rather than to a broker.  Wrap it exactly as production does
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from eventscope.contracts.capture import MessageCapture
@@ -25,11 +26,12 @@ class CapturingExchange:
         self.name = name
 
     async def publish(self, message: Any, routing_key: str = "", **_: Any) -> None:
+        content_type = message.content_type or "application/json"
         self.capture.send(
             destination(self.name, routing_key),
-            message.body,
+            _decoded(message.body, content_type),
             headers=dict(message.headers or {}),
-            content_type=message.content_type or "application/json",
+            content_type=content_type,
         )
 
 
@@ -51,7 +53,9 @@ class CapturingChannel:
         headers = dict(getattr(properties, "headers", None) or {})
         content_type = getattr(properties, "content_type", None) or "application/json"
         where = destination(exchange, routing_key)
-        self.capture.send(where, body, headers=headers, content_type=content_type)
+        self.capture.send(
+            where, _decoded(body, content_type), headers=headers, content_type=content_type
+        )
 
 
 class CapturingProducer:
@@ -69,13 +73,23 @@ class CapturingProducer:
         headers: Any = None,
         **__: Any,
     ) -> None:
-        self.capture.send(topic, value, headers=headers, key=key)
+        self.capture.send(topic, _decoded(value, "application/json"), headers=headers, key=key)
 
     def poll(self, timeout: float | None = None) -> int:
         return 0
 
     def flush(self, timeout: float | None = None) -> int:
         return 0
+
+
+def _decoded(body: Any, content_type: str) -> Any:
+    """A JSON body as its value, so failure reports show it as JSON rather than bytes."""
+    if isinstance(body, bytes | bytearray | str) and "json" in content_type:
+        try:
+            return json.loads(body)
+        except ValueError:
+            return body
+    return body
 
 
 def capture_exchange(capture: MessageCapture, name: str) -> CapturingExchange:
