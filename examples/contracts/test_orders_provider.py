@@ -11,7 +11,7 @@ import random
 
 from eventscope.contracts import provider_state, provides
 from eventscope.demo.transports.memory import MemoryTransport
-from eventscope_orders import OrderSystem, make_order
+from eventscope.example import OrderSystem, make_order
 
 
 @provider_state("an order is ready to be placed")

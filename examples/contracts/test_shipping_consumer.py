@@ -5,7 +5,7 @@ from pact import match
 
 from eventscope import InMemoryBus
 from eventscope.demo.transports.memory import MemoryTransport
-from eventscope_orders import OrderSystem
+from eventscope.example import OrderSystem
 
 pytestmark = pytest.mark.eventscope_pact(consumer="shipping", provider="orders-service")
 

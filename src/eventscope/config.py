@@ -9,6 +9,7 @@ file and the dotted key, as a :class:`~eventscope.errors.UsageError` (exit code 
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import tomllib
@@ -46,6 +47,9 @@ class Slo:
     """Share of messages (percent) that must meet ``latency_seconds``."""
     error_ratio: float = 0.001
     """Largest share of messages that may end in error or the dead-letter destination."""
+    latency_buckets: tuple[float, ...] = catalog.END_TO_END_BUCKETS
+    """The end-to-end histogram's boundaries, as the services configure them
+    (``configure(buckets=...)``); ``latency_seconds`` must be one of them."""
 
     @property
     def latency_budget(self) -> float:
@@ -138,6 +142,9 @@ class Config:
     destinations: tuple[str, ...] = ()
     dead_letter_destinations: tuple[str, ...] = ()
     consumer_groups: tuple[str, ...] = ()
+    lag_targets: tuple[str, ...] = ()
+    """``eventscope_lag_target`` values (lag.yaml target names, or the ``target`` given to
+    ``watch_lag``) whose health this team's exporter-down alert watches (empty: all)."""
     runbook_url: str = "runbooks"
     """Base of the ``runbook_url`` annotations: ``<runbook_url>/<AlertName>.md``."""
     alert_labels: Mapping[str, str] = field(default_factory=dict)
@@ -206,6 +213,21 @@ class _Reader:
             raise self.fail(name, f"lists a name twice: {value!r}")
         return tuple(value)
 
+    def bounds(self, name: str, default: tuple[float, ...]) -> tuple[float, ...]:
+        value = self.table.get(name, list(default))
+        if (
+            not isinstance(value, list)
+            or not value
+            or not all(
+                isinstance(v, int | float) and not isinstance(v, bool) and 0 < v < math.inf
+                for v in value
+            )
+        ):
+            raise self.fail(name, f"must be a non-empty list of positive numbers, not {value!r}")
+        if any(b <= a for a, b in itertools.pairwise(value)):
+            raise self.fail(name, f"must be strictly increasing, not {value!r}")
+        return tuple(float(v) for v in value)
+
     def duration(self, name: str, default: str, minimum: int = 1) -> str:
         value = self.text(name, default)
         seconds = duration_seconds(value)
@@ -234,14 +256,15 @@ class _Reader:
 def _slo(reader: _Reader) -> Slo:
     d = Slo()
     reader.check_keys({f.name for f in fields(Slo)})
+    bounds = reader.bounds("latency_buckets", d.latency_buckets)
     latency = reader.number("latency_seconds", d.latency_seconds, 0)
-    bounds = catalog.END_TO_END_DURATION.buckets or ()
     if latency not in bounds:
         allowed = ", ".join(f"{b:g}" for b in bounds)
         raise reader.fail(
             "latency_seconds",
             f"must be a bucket boundary of {catalog.END_TO_END_DURATION.prometheus_name} "
-            f"(one of {allowed}), not {latency:g}",
+            f"(one of {allowed}; services with other buckets list theirs in "
+            f"slo.latency_buckets), not {latency:g}",
         )
     percentile = reader.number("latency_percentile", d.latency_percentile, 0, 100)
     if percentile in (0, 100):
@@ -252,6 +275,7 @@ def _slo(reader: _Reader) -> Slo:
     return Slo(
         window=reader.duration("window", d.window, _LONGEST_BURN_WINDOW),
         latency_seconds=latency,
+        latency_buckets=bounds,
         latency_percentile=percentile,
         error_ratio=error_ratio,
     )
@@ -334,6 +358,7 @@ _TOP_LEVEL = {
     "destinations",
     "dead_letter_destinations",
     "consumer_groups",
+    "lag_targets",
     "runbook_url",
     "alert_labels",
     "slo",
@@ -357,6 +382,7 @@ def config_from_mapping(
         destinations=reader.names("destinations"),
         dead_letter_destinations=reader.names("dead_letter_destinations"),
         consumer_groups=reader.names("consumer_groups"),
+        lag_targets=reader.names("lag_targets"),
         runbook_url=reader.text("runbook_url", d.runbook_url).rstrip("/"),
         alert_labels=reader.labels("alert_labels"),
         slo=_slo(reader.sub("slo")),

@@ -82,6 +82,7 @@ class Where:
     destination: str
     dead_letter_destination: str
     group: str
+    lag_target: str
 
     @classmethod
     def of(cls, config: Config) -> Where:
@@ -91,6 +92,7 @@ class Where:
             destination=(config.destinations or ("orders",))[0],
             dead_letter_destination=(config.dead_letter_destinations or ("orders.dlq",))[0],
             group=(config.consumer_groups or ("billing",))[0],
+            lag_target=(config.lag_targets or ("kafka-main",))[0],
         )
 
     @property
@@ -316,7 +318,7 @@ def _threshold_cases(config: Config, by_key: dict[str, Alert], w: Where) -> list
         w.producer,
         send_failing,
     )
-    target = {JOB: "eventscope-lag", LAG_TARGET: "kafka-main", SYSTEM: w.system}
+    target = {JOB: "eventscope-lag", LAG_TARGET: w.lag_target, SYSTEM: w.system}
     pair(
         "EventscopeLagExporterDown",
         10,

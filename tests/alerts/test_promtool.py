@@ -8,14 +8,20 @@ import pytest
 import yaml
 
 from eventscope.alerts import all_alerts
-from eventscope.config import Config
+from eventscope.config import Config, config_from_mapping
 from eventscope.generate.documents import SLO_RULES, THRESHOLD_RULES
 from tests.alerts.scenarios import cases, promtool_tests
 from tests.alerts.tools import example_config, promtool, write_generated
 
 pytestmark = pytest.mark.prometheus
 
-CONFIGS = {"defaults": Config, "example": example_config}
+def _two_second_objective() -> Config:
+    """A team whose objective is not a catalog boundary brings its own buckets."""
+    slo = {"latency_seconds": 2, "latency_buckets": [0.25, 0.5, 1, 2, 5, 10, 30]}
+    return config_from_mapping({"name": "payments", "slo": slo}, "payments.toml")
+
+
+CONFIGS = {"defaults": Config, "example": example_config, "own buckets": _two_second_objective}
 
 
 @pytest.fixture(params=sorted(CONFIGS), scope="module")

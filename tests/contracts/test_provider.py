@@ -11,7 +11,7 @@ from pact import match
 from eventscope.contracts import EVENT_ID_PATTERN, MessagePact, ProviderRegistry, verify_provider
 from eventscope.contracts.report import describe_outcome
 from eventscope.demo.transports.memory import MemoryTransport
-from eventscope_orders import OrderSystem, make_order
+from eventscope.example import OrderSystem, make_order
 
 STATE = "an order is ready to be placed"
 PLACED = "an order placed event"

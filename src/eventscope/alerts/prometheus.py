@@ -16,6 +16,7 @@ from eventscope.alerts.definitions import burn_rate_alerts, threshold_alerts
 from eventscope.alerts.model import Alert
 from eventscope.config import Config
 from eventscope.monitoring import (
+    RecordedNames,
     Recording,
     alerting_recordings,
     config_scope,
@@ -33,10 +34,11 @@ def all_alerts(config: Config) -> list[Alert]:
 def recordings(config: Config) -> dict[str, list[Recording]]:
     """Recording rules by group name."""
     scope = config_scope(config)
+    names = RecordedNames(config.name)
     return {
-        f"{config.name}-recording": alerting_recordings(scope),
+        f"{config.name}-recording": alerting_recordings(names, scope),
         f"{config.name}-slo-recording": slo_recordings(
-            scope, config.slo.latency_seconds, config.slo.window
+            names, scope, config.slo.latency_seconds, config.slo.window
         ),
     }
 

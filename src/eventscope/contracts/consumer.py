@@ -176,20 +176,53 @@ class ExpectedMessage:
         """Give the example message to ``handler``; on success write it to the pact file.
 
         ``build(body, headers, destination)`` makes the native message (default: an
-        eventscope :class:`~eventscope.Message`).  A coroutine handler is run to
-        completion.  The handler's own exceptions propagate unchanged, and then nothing
-        is written.  Returns what the handler returned.
+        eventscope :class:`~eventscope.Message`; :mod:`eventscope.contracts.messages`
+        has one builder per client library).  A coroutine handler is run to completion
+        on an event loop of its own; inside an async test, whose loop is running, use
+        ``await expected.deliver_async(handler)`` instead.  The handler's own exceptions
+        propagate unchanged, and then nothing is written.  Returns what the handler
+        returned.
         """
+        __tracebackhide__ = True
+        pact, message = self._prepare(build)
+        result = handler(message)
+        if inspect.isawaitable(result):
+            if _loop_running():
+                _close(result)
+                raise ContractError(
+                    f"{self!r}: deliver() got a coroutine inside a running event loop; "
+                    "in an async test write `await expected.deliver_async(handler)`"
+                )
+            result = asyncio.run(_awaited(result))
+        self._delivered(pact)
+        return result
+
+    async def deliver_async(
+        self, handler: Callable[..., Any], *, build: MessageFactory = memory_message
+    ) -> Any:
+        """:meth:`deliver` for async tests: awaits ``handler`` on the test's own loop.
+
+        The handler may be ``async def`` or plain; what it returns is returned.
+        """
+        __tracebackhide__ = True
+        pact, message = self._prepare(build)
+        result = handler(message)
+        if inspect.isawaitable(result):
+            result = await result
+        self._delivered(pact)
+        return result
+
+    def _prepare(self, build: MessageFactory) -> tuple[Any, Any]:
+        """The pact holding this expectation, and its example as the native message."""
         __tracebackhide__ = True
         pact = self._pact()
         body, headers = self._example(pact)
         self._check_schema(body)
-        result = handler(build(body, headers, self.destination))
-        if inspect.isawaitable(result):
-            result = asyncio.run(_awaited(result))
+        return pact, build(body, headers, self.destination)
+
+    def _delivered(self, pact: Any) -> None:
         self.pact.files.write(pact)
         self.delivered = True
-        return result
 
     def _pact(self) -> Any:
         try:
@@ -260,3 +293,18 @@ def _states(given: Given) -> tuple[ProviderState, ...]:
 
 async def _awaited(awaitable: Any) -> Any:
     return await awaitable
+
+
+def _loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def _close(awaitable: Any) -> None:
+    """Close a coroutine that will not be awaited (no "never awaited" warning)."""
+    close = getattr(awaitable, "close", None)
+    if close is not None:
+        close()

@@ -18,6 +18,7 @@ from the missing message.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import io
 import os
 import re
@@ -25,11 +26,12 @@ import sys
 import tempfile
 import traceback
 from collections import defaultdict, deque
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from eventscope.contracts.awaiting import ProviderLoop, exhausted
 from eventscope.contracts.capture import CapturedMessage, MessageCapture
 from eventscope.contracts.errors import missing_pact_python
 from eventscope.contracts.provider import REGISTRY, ProviderRegistry, Registration
@@ -159,8 +161,11 @@ def verify_provider(
     if broker is not None:
         verifier = _with_broker(verifier, broker)
     # verify() raises a bare RuntimeError when anything failed; the results say what.
-    with producer_tracing(), _captured_output() as output, contextlib.suppress(RuntimeError):
-        verifier.verify()
+    try:
+        with producer_tracing(), _captured_output() as output, contextlib.suppress(RuntimeError):
+            verifier.verify()
+    finally:
+        side.loop.close()
     results = verifier.results
     run = VerificationRun(provider, [], output=_ANSI.sub("", output.getvalue()))
     run.errors = [
@@ -200,7 +205,7 @@ class _Scope:
     capture: MessageCapture = field(default_factory=MessageCapture)
     given: dict[str, Any] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
-    teardowns: dict[str, Iterator[Any]] = field(default_factory=dict)
+    teardowns: dict[str, Iterator[Any] | AsyncIterator[Any]] = field(default_factory=dict)
     problem: str | None = None
     produced: bool = False
     sent: CapturedMessage | None = None
@@ -217,6 +222,7 @@ class _ProviderSide:
         self.registry = registry
         self.destinations = destinations
         self.scope = _Scope()
+        self.loop = ProviderLoop()
         # (description, state names) -> what happened, in verification order
         self.seen: dict[tuple[str, tuple[str, ...]], deque[_Scope]] = defaultdict(deque)
 
@@ -269,9 +275,16 @@ class _ProviderSide:
             value = registration.call(
                 {"bus": scope.capture.bus, "capture": scope.capture, "params": params}
             )
-            if isinstance(value, Iterator) and hasattr(value, "throw"):
+            if inspect.isasyncgen(value):
+                scope.teardowns[state] = value
+                value = self.loop.next_of(value)
+                if exhausted(value):
+                    raise RuntimeError("the async generator ended without yielding")
+            elif isinstance(value, Iterator) and hasattr(value, "throw"):
                 scope.teardowns[state] = value
                 value = next(value)
+            else:
+                value = self.loop.resolve(value)
             scope.given[state] = value
         except Exception as exc:
             scope.problem = _raised(f"@provider_state({state!r}) {registration.location}", exc)
@@ -282,7 +295,11 @@ class _ProviderSide:
         if generator is None:
             return
         try:
-            next(generator)
+            if inspect.isasyncgen(generator):
+                if exhausted(self.loop.next_of(generator)):
+                    return
+            else:
+                next(generator)
         except StopIteration:
             return
         except Exception as exc:
@@ -308,7 +325,7 @@ class _ProviderSide:
             "given": scope.given,
         }
         try:
-            registration.call(available)
+            self.loop.resolve(registration.call(available))
         except Exception as exc:
             return _raised(f"@provides({description!r}) {registration.location}", exc)
         messages = capture.messages()

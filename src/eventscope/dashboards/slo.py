@@ -32,11 +32,10 @@ from eventscope.dashboards.variables import panel_scope
 from eventscope.monitoring import (
     BURN_WINDOWS,
     Kind,
+    RecordedNames,
     SloPanel,
     recorded,
     signals,
-    slo_errors,
-    slo_latency,
 )
 from eventscope.monitoring.promql import DESTINATION, GROUP, Scope, number
 
@@ -87,6 +86,7 @@ class Objective:
 
 def objectives(config: Config) -> tuple[Objective, Objective]:
     slo = config.slo
+    names = RecordedNames(config.name)
     return (
         Objective(
             ERRORS,
@@ -94,7 +94,7 @@ def objectives(config: Config) -> tuple[Objective, Objective]:
             f"{100 - slo.error_ratio * 100:g} % of messages handled without error or "
             f"dead-letter, over {slo.window}",
             slo.error_ratio,
-            slo_errors,
+            names.slo_errors,
         ),
         Objective(
             LATENCY,
@@ -102,7 +102,7 @@ def objectives(config: Config) -> tuple[Objective, Objective]:
             f"{slo.latency_percentile:g} % of messages processed within "
             f"{slo.latency_seconds:g} s of publishing, over {slo.window}",
             slo.latency_budget,
-            slo_latency,
+            names.slo_latency,
         ),
     )
 

@@ -17,10 +17,10 @@ from eventscope.demo import stats
 from eventscope.demo.tally import TraceTally
 from eventscope.demo.transport import create_transport
 from eventscope.demo.tree import render_trace
+from eventscope.example import OrderSystem, make_order
+from eventscope.example.system import GROUPS, TOPIC
 from eventscope.instrumentation import configure, telemetry
 from eventscope.instrumentation.headers import EVENT_ID
-from eventscope_orders import OrderSystem, make_order
-from eventscope_orders.system import GROUPS, TOPIC
 
 
 @dataclass

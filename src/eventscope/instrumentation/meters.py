@@ -16,12 +16,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol
 
-from opentelemetry.metrics import CallbackOptions, Meter, Observation
+from opentelemetry.metrics import CallbackOptions, Meter
+from opentelemetry.metrics import Observation as OtelObservation
 
 from eventscope import catalog
 from eventscope.catalog import Attr, Metric, Outcome
+from eventscope.instrumentation.buckets import Buckets
+from eventscope.instrumentation.lag_health import (
+    HEALTH_GAUGES,
+    error_observations,
+    health_observations,
+    read_sources,
+)
 from eventscope.instrumentation.outcomes import ReasonLimiter
-from eventscope.lag.observations import LAG_GAUGES, observations
+from eventscope.lag.observations import LAG_GAUGES, Observation, observations
 from eventscope.lag.readings import LagSource
 
 PROCESS = "process"
@@ -144,13 +152,14 @@ class _OtelProducer:
 class OpenTelemetryRecorder:
     """Records through an OpenTelemetry ``Meter`` (OTLP, or whatever the app set up)."""
 
-    def __init__(self, meter: Meter) -> None:
+    def __init__(self, meter: Meter, buckets: Buckets | None = None) -> None:
         def histogram(metric: Metric):
+            bounds = buckets[metric] if buckets is not None else metric.buckets
             return meter.create_histogram(
                 metric.name,
                 unit=metric.unit,
                 description=metric.help,
-                explicit_bucket_boundaries_advisory=list(metric.buckets or ()),
+                explicit_bucket_boundaries_advisory=list(bounds or ()),
             )
 
         def counter(metric: Metric):
@@ -167,13 +176,20 @@ class OpenTelemetryRecorder:
             catalog.IN_FLIGHT.name, unit=catalog.IN_FLIGHT.unit, description=catalog.IN_FLIGHT.help
         )
         self._sources: list[LagSource] = []
-        for metric in LAG_GAUGES:
+        for metric in (*LAG_GAUGES, *HEALTH_GAUGES):
             meter.create_observable_gauge(
                 metric.name,
                 callbacks=[self._observer(metric)],
                 unit=metric.unit,
                 description=metric.help,
             )
+        errors = catalog.LAG_COLLECTION_ERRORS
+        meter.create_observable_counter(
+            errors.name,
+            callbacks=[self._observer(errors)],
+            unit=errors.unit,
+            description=errors.help,
+        )
 
     def consumer(self, system: str, destination: str, group: str) -> ConsumerMeter:
         return _OtelConsumer(self, system, destination, group)
@@ -185,11 +201,15 @@ class OpenTelemetryRecorder:
         if source not in self._sources:
             self._sources.append(source)
 
+    def _observations(self) -> Iterable[Observation]:
+        sources, health = read_sources(self._sources)
+        return [*observations(sources), *health_observations(health), *error_observations(health)]
+
     def _observer(self, metric: Metric):
-        def observe(options: CallbackOptions) -> Iterable[Observation]:
+        def observe(options: CallbackOptions) -> Iterable[OtelObservation]:
             return [
-                Observation(o.value, dict(zip(metric.labels, o.labels, strict=True)))
-                for o in observations(self._sources)
+                OtelObservation(o.value, dict(zip(metric.labels, o.labels, strict=True)))
+                for o in self._observations()
                 if o.metric is metric
             ]
 

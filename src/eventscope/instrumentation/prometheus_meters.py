@@ -12,22 +12,29 @@ from collections.abc import Iterable
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from eventscope import catalog
 from eventscope.catalog import Metric, Outcome
+from eventscope.instrumentation.buckets import Buckets, histogram_buckets
+from eventscope.instrumentation.lag_health import (
+    HEALTH_GAUGES,
+    error_observations,
+    health_observations,
+    read_sources,
+)
 from eventscope.instrumentation.meters import PROCESS, SEND, ConsumerMeter, ProducerMeter
 from eventscope.instrumentation.outcomes import ReasonLimiter
 from eventscope.lag.families import lag_families
 from eventscope.lag.readings import LagSource
 
 
-def _prom_family(metric: Metric, registry: CollectorRegistry) -> Any:
+def _prom_family(metric: Metric, registry: CollectorRegistry, buckets: Buckets) -> Any:
     labels = metric.prometheus_labels
     if metric.kind is catalog.Kind.HISTOGRAM:
         name = metric.prometheus_name
-        return Histogram(name, metric.help, labels, registry=registry, buckets=metric.buckets)
+        return Histogram(name, metric.help, labels, registry=registry, buckets=buckets[metric])
     if metric.kind is catalog.Kind.COUNTER:
         name = metric.prometheus_name.removesuffix("_total")
         return Counter(name, metric.help, labels, registry=registry)
@@ -122,7 +129,7 @@ class _PromProducer:
 
 
 class _LagCollector(Collector):
-    """Reads lag and dead-letter depth from the watched sources at scrape time."""
+    """Reads lag, dead-letter depth and collection health from the watched sources."""
 
     def __init__(self) -> None:
         self.sources: list[LagSource] = []
@@ -130,23 +137,46 @@ class _LagCollector(Collector):
     def describe(self) -> list:
         return []
 
-    def collect(self) -> Iterable[GaugeMetricFamily]:
-        return lag_families(self.sources)
+    def collect(self) -> Iterable[GaugeMetricFamily | CounterMetricFamily]:
+        if not self.sources:
+            return []
+        sources, health = read_sources(self.sources)
+        gauges = {
+            metric: GaugeMetricFamily(
+                metric.prometheus_name, metric.help, labels=metric.prometheus_labels
+            )
+            for metric in HEALTH_GAUGES
+        }
+        for observed in health_observations(health):
+            gauges[observed.metric].add_metric(observed.labels, observed.value)
+        errors = CounterMetricFamily(
+            catalog.LAG_COLLECTION_ERRORS.prometheus_name.removesuffix("_total"),
+            catalog.LAG_COLLECTION_ERRORS.help,
+            labels=catalog.LAG_COLLECTION_ERRORS.prometheus_labels,
+        )
+        for observed in error_observations(health):
+            errors.add_metric(observed.labels, observed.value)
+        return [*lag_families(sources), *gauges.values(), errors]
 
 
 class PrometheusRecorder:
     """Records into a prometheus-client registry; one per registry."""
 
-    def __init__(self, registry: CollectorRegistry) -> None:
+    def __init__(self, registry: CollectorRegistry, buckets: Buckets) -> None:
         self.registry = registry
-        self.operation = _prom_family(catalog.CLIENT_OPERATION_DURATION, registry)
-        self.sent = _prom_family(catalog.SENT_MESSAGES, registry)
-        self.consumed = _prom_family(catalog.CONSUMED_MESSAGES, registry)
-        self.process = _prom_family(catalog.PROCESS_DURATION, registry)
-        self.outcomes = _prom_family(catalog.PROCESS_OUTCOMES, registry)
-        self.end_to_end = _prom_family(catalog.END_TO_END_DURATION, registry)
-        self.in_flight = _prom_family(catalog.IN_FLIGHT, registry)
-        self.dead_letters = _prom_family(catalog.DEAD_LETTER_MESSAGES, registry)
+        self.buckets = buckets
+
+        def family(metric: Metric) -> Any:
+            return _prom_family(metric, registry, buckets)
+
+        self.operation = family(catalog.CLIENT_OPERATION_DURATION)
+        self.sent = family(catalog.SENT_MESSAGES)
+        self.consumed = family(catalog.CONSUMED_MESSAGES)
+        self.process = family(catalog.PROCESS_DURATION)
+        self.outcomes = family(catalog.PROCESS_OUTCOMES)
+        self.end_to_end = family(catalog.END_TO_END_DURATION)
+        self.in_flight = family(catalog.IN_FLIGHT)
+        self.dead_letters = family(catalog.DEAD_LETTER_MESSAGES)
         self._lag = _LagCollector()
         registry.register(self._lag)
 
@@ -165,11 +195,23 @@ _recorders_by_registry: dict[int, PrometheusRecorder] = {}
 _recorders_lock = threading.Lock()
 
 
-def prometheus_recorder(registry: CollectorRegistry) -> PrometheusRecorder:
-    """The recorder of ``registry``, created once (a registry refuses duplicate names)."""
+def prometheus_recorder(
+    registry: CollectorRegistry, buckets: Buckets | None = None
+) -> PrometheusRecorder:
+    """The recorder of ``registry``, created once (a registry refuses duplicate names).
+
+    A registry's histograms keep the buckets they were created with: asking for other
+    ones later is an error rather than a silent mismatch with the generated rules.
+    """
+    buckets = buckets if buckets is not None else histogram_buckets()
     with _recorders_lock:
         recorder = _recorders_by_registry.get(id(registry))
         if recorder is None or recorder.registry is not registry:
-            recorder = PrometheusRecorder(registry)
+            recorder = PrometheusRecorder(registry, buckets)
             _recorders_by_registry[id(registry)] = recorder
+        elif dict(recorder.buckets) != dict(buckets):
+            raise ValueError(
+                "this Prometheus registry already records eventscope's histograms with other "
+                "buckets; pass the same buckets to every configure() call"
+            )
         return recorder

@@ -13,8 +13,9 @@ application that never calls ``configure()`` never pays for the rest.
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -23,8 +24,15 @@ from opentelemetry import metrics, trace
 from eventscope._version import __version__
 from eventscope.errors import UsageError
 from eventscope.instrumentation import telemetry
+from eventscope.instrumentation.buckets import histogram_buckets
+from eventscope.instrumentation.lag_watch import LagWatch, is_collector
 from eventscope.instrumentation.meters import OpenTelemetryRecorder, Recorder, combine
+from eventscope.lag.collector import LagCollector
 from eventscope.lag.readings import LagSource
+
+logger = logging.getLogger("eventscope")
+
+_MISSING_OTLP = "OTLP export needs the 'otlp' extra: pip install 'eventscope[otlp]'"
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.metrics import MeterProvider
@@ -43,9 +51,35 @@ class Configuration:
     meter_provider: MeterProvider | None = None
     _closers: list[Any] = field(default_factory=list)
 
-    def watch(self, source: LagSource) -> None:
-        """Export consumer lag and dead-letter depth read from ``source``."""
-        self.recorder.watch(source)
+    def watch(
+        self,
+        source: LagCollector | LagSource,
+        *,
+        interval: float = 15.0,
+        target: str | None = None,
+    ) -> LagWatch | None:
+        """Export consumer lag and dead-letter depth, with the health of their collection.
+
+        A lag collector (``eventscope.lag.rabbitmq.RabbitMQCollector``, ...) is asked
+        every ``interval`` seconds in a thread; the returned :class:`LagWatch` stops it.
+        Its target health and errors are exported as ``eventscope_lag_target_up`` and
+        ``eventscope_lag_collection_errors_total`` under ``target`` (default: the
+        collector's system).  A :class:`LagSource` (the in-memory bus, a demo transport)
+        is read at each scrape and returns ``None``.  Anything else is refused here, at
+        the call, rather than failing every later scrape.
+        """
+        if isinstance(source, LagSource):
+            self.recorder.watch(source)
+            return None
+        if is_collector(source):
+            watch = LagWatch(source, interval, target).start(self.recorder)
+            self._closers.append(watch.stop)
+            return watch
+        raise TypeError(
+            "watch() takes a lag collector (collect() and system, such as "
+            "eventscope.lag.rabbitmq.RabbitMQCollector) or a LagSource (lag_readings() and "
+            f"dead_letter_depths()), not {type(source).__name__}"
+        )
 
     def shutdown(self) -> None:
         """Flush and stop exporters and the metrics endpoint."""
@@ -79,20 +113,33 @@ def _http_protocol(signal: str) -> bool:
     return protocol.startswith("http")
 
 
-def _otlp_span_exporter() -> Any:
+def _without_otlp(signal: str, asked: bool, exc: ImportError) -> None:
+    """OTLP asked for in code fails the call; asked for by the environment alone, the
+    service starts anyway (a missing exporter must not take production down) and says
+    why nothing reaches the collector."""
+    if asked:
+        raise UsageError(_MISSING_OTLP) from exc
+    logger.warning(
+        "OTEL_* variables ask for OTLP %s export, but %s; %s are not exported over OTLP",
+        signal.lower(),
+        _MISSING_OTLP.replace("OTLP export needs", "it needs"),
+        signal.lower(),
+    )
+
+
+def _otlp_span_exporter(asked: bool) -> Any:
     try:
         if _http_protocol("TRACES"):
             from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
         else:
             from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
     except ImportError as exc:
-        raise UsageError(
-            "OTLP export needs the 'otlp' extra: pip install 'eventscope[otlp]'"
-        ) from exc
+        _without_otlp("TRACES", asked, exc)
+        return None
     return OTLPSpanExporter()
 
 
-def _otlp_metric_reader() -> Any:
+def _otlp_metric_reader(asked: bool) -> Any:
     from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
 
     try:
@@ -101,9 +148,8 @@ def _otlp_metric_reader() -> Any:
         else:
             from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
     except ImportError as exc:
-        raise UsageError(
-            "OTLP export needs the 'otlp' extra: pip install 'eventscope[otlp]'"
-        ) from exc
+        _without_otlp("METRICS", asked, exc)
+        return None
     return PeriodicExportingMetricReader(OTLPMetricExporter())
 
 
@@ -120,6 +166,7 @@ def configure(
     meter_provider: metrics.MeterProvider | None = None,
     span_processors: Sequence[SpanProcessor] = (),
     set_global: bool = True,
+    buckets: Mapping[str, Sequence[float]] | None = None,
 ) -> Configuration:
     """Set up tracing and metrics for this process once.
 
@@ -131,8 +178,14 @@ def configure(
     ``otlp``.  ``OTEL_SERVICE_NAME`` and ``OTEL_RESOURCE_ATTRIBUTES`` fill the
     resource; ``OTEL_SDK_DISABLED=true`` leaves tracing to the global providers.
     ``tracer_provider``/``meter_provider`` use the given providers instead of
-    creating or finding one.
+    creating or finding one.  ``buckets`` chooses histogram boundaries by metric name,
+    e.g. ``{"eventscope_end_to_end_duration_seconds": [0.5, 1, 2, 5, 10, 30]}`` for a
+    2 s objective (give the generator the same list: ``[slo] latency_buckets``).
     """
+    try:
+        bounds = histogram_buckets(buckets)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     from opentelemetry.sdk.metrics import MeterProvider
     from opentelemetry.sdk.resources import SERVICE_NAME, Resource
     from opentelemetry.sdk.trace import TracerProvider
@@ -151,7 +204,9 @@ def configure(
     if isinstance(tp, TracerProvider):
         processors = list(span_processors)
         if (otlp if otlp is not None else _otlp_wanted("TRACES")) and not sdk_disabled:
-            processors.append(BatchSpanProcessor(_otlp_span_exporter()))
+            exporter = _otlp_span_exporter(asked=otlp is True)
+            if exporter is not None:
+                processors.append(BatchSpanProcessor(exporter))
         for processor in processors:
             tp.add_span_processor(processor)
         closers.append(tp.force_flush)
@@ -165,7 +220,10 @@ def configure(
         from eventscope.instrumentation.prometheus_meters import prometheus_recorder
 
         prom_registry = registry if registry is not None else REGISTRY
-        recorders.append(prometheus_recorder(prom_registry))
+        try:
+            recorders.append(prometheus_recorder(prom_registry, bounds))
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
         if metrics_port is not None:
             try:
                 server, _thread = start_http_server(metrics_port, metrics_address, prom_registry)
@@ -177,16 +235,20 @@ def configure(
 
     mp = meter_provider
     own_mp = None
-    if mp is None and (otlp if otlp is not None else _otlp_wanted("METRICS")) and not sdk_disabled:
-        own_mp = mp = MeterProvider(resource=resource, metric_readers=[_otlp_metric_reader()])
+    otlp_metrics = otlp if otlp is not None else _otlp_wanted("METRICS")
+    wants_reader = mp is None and otlp_metrics and not sdk_disabled
+    reader = _otlp_metric_reader(otlp is True) if wants_reader else None
+    if reader is not None:
+        own_mp = mp = MeterProvider(resource=resource, metric_readers=[reader])
         if set_global:
             metrics.set_meter_provider(own_mp)
         closers.append(own_mp.shutdown)
     if mp is not None:
         meter = mp.get_meter(telemetry.INSTRUMENTATION_NAME, __version__)
-        recorders.append(OpenTelemetryRecorder(meter))
+        recorders.append(OpenTelemetryRecorder(meter, bounds))
     if not recorders:
-        recorders.append(OpenTelemetryRecorder(metrics.get_meter(telemetry.INSTRUMENTATION_NAME)))
+        meter = metrics.get_meter(telemetry.INSTRUMENTATION_NAME)
+        recorders.append(OpenTelemetryRecorder(meter, bounds))
 
     recorder = combine(recorders)
     tracer = tp.get_tracer(telemetry.INSTRUMENTATION_NAME, __version__)

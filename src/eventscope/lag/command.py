@@ -99,6 +99,13 @@ def _once(args: argparse.Namespace) -> int:
         print(json.dumps(_as_json(snapshot), indent=2))
     else:
         print(render_table(snapshot))
+    missing = sorted(set(args.groups or ()) - {r.group for r in snapshot.lag})
+    if missing:  # a typo in --group must not read as "all caught up"
+        print(
+            f"eventscope lag: {args.broker} has no consumer group {', '.join(missing)}",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

@@ -21,11 +21,10 @@ from eventscope.monitoring.panel_ids import (
 )
 from eventscope.monitoring.promql import Scope, config_scope
 from eventscope.monitoring.recording import (
+    RecordedNames,
     Recording,
     alerting_recordings,
     recorded,
-    slo_errors,
-    slo_latency,
     slo_recordings,
 )
 
@@ -40,6 +39,7 @@ __all__ = [
     "LagPanel",
     "OverviewPanel",
     "PanelId",
+    "RecordedNames",
     "Recording",
     "Scope",
     "SloPanel",
@@ -49,7 +49,5 @@ __all__ = [
     "recorded",
     "runbook_url",
     "signals",
-    "slo_errors",
-    "slo_latency",
     "slo_recordings",
 ]

@@ -76,6 +76,7 @@ class Scope:
     destination: str | None = None
     dead_letter_destination: str | None = None
     group: str | None = None
+    lag_target: str | None = None
 
     def matchers(self, metric: Metric) -> list[Matcher]:
         labels = set(metric.prometheus_labels)
@@ -88,6 +89,7 @@ class Scope:
         else:
             wanted.append((DESTINATION, self.destination))
         wanted.append((GROUP, self.group))
+        wanted.append((LAG_TARGET, self.lag_target))
         return [
             Matcher(label, "=~", value)
             for label, value in wanted
@@ -122,4 +124,5 @@ def config_scope(config: Config) -> Scope:
         destination=any_of(config.destinations),
         dead_letter_destination=any_of(config.dead_letter_destinations),
         group=any_of(config.consumer_groups),
+        lag_target=any_of(config.lag_targets),
     )

@@ -34,19 +34,45 @@ class Recording:
 
 
 RULE_WINDOW = "5m"
-ERROR_RATIO = f"eventscope:consumer_errors:ratio_rate{RULE_WINDOW}"
-SEND_ERROR_RATIO = f"eventscope:producer_send_errors:ratio_rate{RULE_WINDOW}"
-PROCESS_P99 = f"eventscope:process_duration_seconds:p99_rate{RULE_WINDOW}"
 
 
-def slo_errors(window: str) -> str:
-    """Recorded share of failed messages over ``window`` (the error SLI's complement)."""
-    return f"eventscope:slo_errors:ratio_rate{window}"
+@dataclass(frozen=True)
+class RecordedNames:
+    """The recorded series of one configuration, named after it.
 
+    Every configuration records its own series (``eventscope_orders:...``,
+    ``eventscope_payments:...``), so any number of teams can load their rule files into
+    one Prometheus: no two rules write the same series (no duplicate samples) and no
+    alert reads another configuration's ratios (no alert fires for a group it does not
+    own).  Configuration names allow ``-``, which series names do not: it becomes ``_``
+    (names never contain ``_``, so two configurations never share a prefix).
+    """
 
-def slo_latency(window: str) -> str:
-    """Recorded share of messages slower than the end-to-end objective over ``window``."""
-    return f"eventscope:slo_latency:ratio_rate{window}"
+    config: str
+
+    @property
+    def prefix(self) -> str:
+        return "eventscope_" + self.config.replace("-", "_")
+
+    @property
+    def error_ratio(self) -> str:
+        return f"{self.prefix}:consumer_errors:ratio_rate{RULE_WINDOW}"
+
+    @property
+    def send_error_ratio(self) -> str:
+        return f"{self.prefix}:producer_send_errors:ratio_rate{RULE_WINDOW}"
+
+    @property
+    def process_p99(self) -> str:
+        return f"{self.prefix}:process_duration_seconds:p99_rate{RULE_WINDOW}"
+
+    def slo_errors(self, window: str) -> str:
+        """Recorded share of failed messages over ``window`` (the error SLI's complement)."""
+        return f"{self.prefix}:slo_errors:ratio_rate{window}"
+
+    def slo_latency(self, window: str) -> str:
+        """Recorded share of messages slower than the end-to-end objective over ``window``."""
+        return f"{self.prefix}:slo_latency:ratio_rate{window}"
 
 
 def recorded(name: str, scope: Scope, labels: Iterable[str]) -> str:
@@ -63,17 +89,20 @@ def recorded(name: str, scope: Scope, labels: Iterable[str]) -> str:
     return name + ("{" + ", ".join(matchers) + "}" if matchers else "")
 
 
-def alerting_recordings(scope: Scope) -> list[Recording]:
+def alerting_recordings(names: RecordedNames, scope: Scope) -> list[Recording]:
     """The ratios and quantile the threshold alerts compare, over :data:`RULE_WINDOW`."""
     w = RULE_WINDOW
+    p99 = quantile(catalog.PROCESS_DURATION, 0.99, scope, w)
     return [
-        Recording(ERROR_RATIO, error_ratio(scope, w), CONSUMER),
-        Recording(SEND_ERROR_RATIO, send_error_ratio(scope, w), PRODUCER),
-        Recording(PROCESS_P99, quantile(catalog.PROCESS_DURATION, 0.99, scope, w), CONSUMER),
+        Recording(names.error_ratio, error_ratio(scope, w), CONSUMER),
+        Recording(names.send_error_ratio, send_error_ratio(scope, w), PRODUCER),
+        Recording(names.process_p99, p99, CONSUMER),
     ]
 
 
-def slo_recordings(scope: Scope, latency_seconds: float, period: str) -> list[Recording]:
+def slo_recordings(
+    names: RecordedNames, scope: Scope, latency_seconds: float, period: str
+) -> list[Recording]:
     """Both SLIs over every burn-rate window, and over the SLO period.
 
     The period ratio averages the 5-minute ratio (as Sloth does) instead of a rate over
@@ -81,11 +110,11 @@ def slo_recordings(scope: Scope, latency_seconds: float, period: str) -> list[Re
     """
     rules = []
     for window in SLO_WINDOWS:
-        rules.append(Recording(slo_errors(window), error_ratio(scope, window, FLOW), FLOW))
+        rules.append(Recording(names.slo_errors(window), error_ratio(scope, window, FLOW), FLOW))
     for window in SLO_WINDOWS:
         expr = latency_over_ratio(catalog.END_TO_END_DURATION, latency_seconds, scope, window)
-        rules.append(Recording(slo_latency(window), expr, FLOW))
+        rules.append(Recording(names.slo_latency(window), expr, FLOW))
     shortest = SLO_WINDOWS[0]
-    for name in (slo_errors, slo_latency):
+    for name in (names.slo_errors, names.slo_latency):
         rules.append(Recording(name(period), f"avg_over_time({name(shortest)}[{period}])", FLOW))
     return rules

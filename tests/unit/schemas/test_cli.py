@@ -42,7 +42,7 @@ MONEY = {
 }
 
 
-def _schema_parser() -> argparse.ArgumentParser:
+def _schema_parser(argv: Any = ()) -> argparse.ArgumentParser:
     """The ``eventscope`` parser with only the schema commands, as ``cli`` builds it."""
     parser = argparse.ArgumentParser(prog="eventscope")
     register(parser.add_subparsers(dest="command", metavar="COMMAND", required=True))

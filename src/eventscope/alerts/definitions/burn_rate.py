@@ -14,7 +14,7 @@ from __future__ import annotations
 from eventscope.alerts.definitions.common import FLOW_LINK, WHERE
 from eventscope.alerts.model import Alert, Runbook, label, value
 from eventscope.config import Config, duration_seconds
-from eventscope.monitoring import BURN_WINDOWS, BurnWindow, SloPanel, slo_errors, slo_latency
+from eventscope.monitoring import BURN_WINDOWS, BurnWindow, RecordedNames, SloPanel
 from eventscope.monitoring.promql import DESTINATION, GROUP, number
 
 ERROR_BUDGET_BURN = "EventscopeErrorBudgetBurn"
@@ -70,7 +70,7 @@ def error_budget_burn(config: Config) -> list[Alert]:
     return _burn_alerts(
         ERROR_BUDGET_BURN,
         "error",
-        slo_errors("{}"),
+        RecordedNames(config.name).slo_errors("{}"),
         slo.error_ratio,
         config,
         SloPanel.ERRORS_BURN,
@@ -103,7 +103,7 @@ def latency_budget_burn(config: Config) -> list[Alert]:
     return _burn_alerts(
         LATENCY_BUDGET_BURN,
         "latency",
-        slo_latency("{}"),
+        RecordedNames(config.name).slo_latency("{}"),
         slo.latency_budget,
         config,
         SloPanel.LATENCY_BURN,

@@ -11,16 +11,16 @@ from eventscope import catalog
 from eventscope.alerts.definitions.common import CONSUMER_LINK, PRODUCER_LINK, WHERE
 from eventscope.alerts.model import WARNING, Alert, Runbook, label, value
 from eventscope.config import Config
-from eventscope.monitoring import OverviewPanel
+from eventscope.monitoring import OverviewPanel, RecordedNames
 from eventscope.monitoring.promql import DESTINATION, ERROR_TYPE, GROUP, JOB, SYSTEM, number
-from eventscope.monitoring.recording import ERROR_RATIO, PROCESS_P99, SEND_ERROR_RATIO
 
 
 def high_error_ratio(config: Config) -> Alert:
     t = config.thresholds
+    ratio = RecordedNames(config.name).error_ratio
     return Alert(
         name="EventscopeHighErrorRatio",
-        expr=f"{ERROR_RATIO} > {number(t.error_ratio)}",
+        expr=f"{ratio} > {number(t.error_ratio)}",
         for_="10m",
         severity=WARNING,
         summary=f"{value('%.3g')} of messages fail in {label(GROUP)} on {label(DESTINATION)}",
@@ -28,7 +28,7 @@ def high_error_ratio(config: Config) -> Alert:
         f"{t.error_ratio:.2%} of its messages in error or dead-letter over 10 minutes "
         f"(ratio now {value('%.3g')}).",
         panel=OverviewPanel.ERROR_RATIO,
-        signals=(ERROR_RATIO,),
+        signals=(ratio,),
         link_variables=CONSUMER_LINK,
         runbook=Runbook(
             meaning="A large share of messages end badly: the handler raised without "
@@ -51,9 +51,10 @@ def high_error_ratio(config: Config) -> Alert:
 
 def slow_processing(config: Config) -> Alert:
     t = config.thresholds
+    p99 = RecordedNames(config.name).process_p99
     return Alert(
         name="EventscopeSlowProcessing",
-        expr=f"{PROCESS_P99} > {number(t.p99_processing_seconds)}",
+        expr=f"{p99} > {number(t.p99_processing_seconds)}",
         for_="10m",
         severity=WARNING,
         summary=f"p99 processing time of {label(GROUP)} on {label(DESTINATION)} is "
@@ -62,7 +63,7 @@ def slow_processing(config: Config) -> Alert:
         f"group {WHERE} has been above {t.p99_processing_seconds:g} s for 10 minutes "
         f"(now {value('%.3g')} s).",
         panel=OverviewPanel.PROCESSING_LATENCY,
-        signals=(PROCESS_P99,),
+        signals=(p99,),
         link_variables=CONSUMER_LINK,
         runbook=Runbook(
             meaning="The slowest 1 % of handler calls take longer than "
@@ -86,9 +87,10 @@ def slow_processing(config: Config) -> Alert:
 def producer_send_errors(config: Config) -> Alert:
     t = config.thresholds
     sent = catalog.SENT_MESSAGES.prometheus_name
+    ratio = RecordedNames(config.name).send_error_ratio
     return Alert(
         name="EventscopeProducerSendErrors",
-        expr=f"{SEND_ERROR_RATIO} > {number(t.send_error_ratio)}",
+        expr=f"{ratio} > {number(t.send_error_ratio)}",
         for_="5m",
         severity=WARNING,
         summary=f"{value('%.3g')} of sends to {label(DESTINATION)} fail in {label(JOB)}",
@@ -96,7 +98,7 @@ def producer_send_errors(config: Config) -> Alert:
         f"{t.send_error_ratio:.2%} of their sends to {label(DESTINATION)} "
         f"({label(SYSTEM)}) for 5 minutes (ratio now {value('%.3g')}).",
         panel=OverviewPanel.SEND_ERRORS,
-        signals=(SEND_ERROR_RATIO,),
+        signals=(ratio,),
         link_variables=PRODUCER_LINK,
         runbook=Runbook(
             meaning=f"The broker refuses or times out producer sends; {ERROR_TYPE} on "

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -89,6 +90,20 @@ async def carry_out(message: AbstractIncomingMessage, decision: settlement.Decis
 
 Handler = Callable[..., Awaitable[Any]]
 
+_INSTRUMENTED = "__eventscope_instrumented__"
+_publishing: ContextVar[bool] = ContextVar("eventscope_aio_pika_publishing", default=False)
+
+
+def is_instrumented(callback: Any) -> bool:
+    """Whether ``callback`` is already an instrumented consumer (not to be wrapped again)."""
+    return bool(getattr(callback, _INSTRUMENTED, False))
+
+
+def publishing() -> bool:
+    """Whether an instrumented publish is under way in this task (its inner call to the
+    exchange must not be traced a second time)."""
+    return _publishing.get()
+
 
 def consumer(
     group: str | None = None, *, max_attempts: int | None = None, deduplicate: int = 0
@@ -112,6 +127,7 @@ def consumer(
         on_message.__name__ = fn.__name__
         on_message.__qualname__ = fn.__qualname__
         on_message.__doc__ = fn.__doc__
+        setattr(on_message, _INSTRUMENTED, True)
         return on_message
 
     return decorate
@@ -173,7 +189,11 @@ class InstrumentedExchange:
         if message.timestamp is None:
             message.timestamp = datetime.now(tz=UTC)
         headers = dict(message.headers or {})
-        return await _publish(self.exchange, message, routing_key, headers, **kwargs)
+        token = _publishing.set(True)
+        try:
+            return await _publish(self.exchange, message, routing_key, headers, **kwargs)
+        finally:
+            _publishing.reset(token)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.exchange, name)

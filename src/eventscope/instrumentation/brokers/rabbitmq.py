@@ -21,6 +21,7 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any
 
 import pika
@@ -31,6 +32,14 @@ from eventscope.instrumentation.brokers import amqp, settlement
 from eventscope.instrumentation.carriers import MappingCarrier
 from eventscope.instrumentation.messages import register_message_type
 from eventscope.instrumentation.producer_decorator import producer
+
+_publishing: ContextVar[bool] = ContextVar("eventscope_pika_publishing", default=False)
+
+
+def publishing() -> bool:
+    """Whether an instrumented publish is under way here (its inner call to the channel
+    must not be traced a second time)."""
+    return _publishing.get()
 
 
 class Delivery:
@@ -221,7 +230,13 @@ class InstrumentedChannel:
     ) -> Any:
         properties = publish_properties(properties)
         headers = dict(properties.headers or {})
-        return _publish(self.channel, exchange, routing_key, body, properties, mandatory, headers)
+        token = _publishing.set(True)
+        try:
+            return _publish(
+                self.channel, exchange, routing_key, body, properties, mandatory, headers
+            )
+        finally:
+            _publishing.reset(token)
 
     def basic_consume(
         self,

@@ -3,7 +3,7 @@
 The example is ordinary application code: it depends on eventscope's decorators, not on
 the demo that runs it.  ``eventscope demo``'s transports (in-memory bus and real
 brokers) have these members, so they fit without the example importing them, and the
-example imports on its own (``import eventscope_orders``).
+example imports without the demo (``import eventscope.example``).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ It is what ``eventscope demo`` runs and what the documentation's snippets come f
 ordinary application code with one decorator per producer and consumer.
 """
 
-from eventscope_orders.events import Order, make_order
-from eventscope_orders.system import OrderSystem
+from eventscope.example.events import Order, make_order
+from eventscope.example.system import OrderSystem
 
 __all__ = ["Order", "OrderSystem", "make_order"]

@@ -18,9 +18,9 @@ import threading
 import time
 from typing import Any
 
-from eventscope import consumer, producer
-from eventscope_orders.events import Order
-from eventscope_orders.transport import OrderTransport
+from eventscope.example.events import Order
+from eventscope.example.transport import OrderTransport
+from eventscope.instrumentation import consumer, producer
 
 TOPIC = "orders"
 MAX_ATTEMPTS = 3

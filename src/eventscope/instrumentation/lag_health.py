@@ -1,0 +1,113 @@
+"""What in-service lag collection says about itself, and reading lag sources safely.
+
+A failed broker never reports zero lag: its lag series vanish.  Without a health
+signal next to them the lag alerts simply clear, so an in-service collection
+(:class:`~eventscope.instrumentation.lag_watch.LagWatch`) exports the same
+``eventscope_lag_target_up``, ``eventscope_lag_collection_errors_total`` and
+``eventscope_lag_collection_duration_seconds`` as the standalone exporter, and the
+generated exporter-down alert works for services that watch their own lag.
+
+Both recorders read their watched sources at scrape (or export) time through
+:func:`read_sources`: a source that raises is skipped and logged once, so one broken
+source costs its own series, never the whole ``/metrics`` answer.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+
+from eventscope import catalog
+from eventscope.lag.collector import Snapshot
+from eventscope.lag.observations import Observation
+from eventscope.lag.readings import (
+    ConsumerReading,
+    DepthReading,
+    LagReading,
+    LagSource,
+    consumer_readings,
+)
+
+logger = logging.getLogger("eventscope.lag")
+
+HEALTH_GAUGES = (catalog.LAG_TARGET_UP, catalog.LAG_COLLECTION_DURATION)
+"""The gauges a collection's health feeds (the error counter is separate: a counter)."""
+
+
+@dataclass(frozen=True)
+class TargetHealth:
+    """How the collections from one lag target (one broker) have gone so far."""
+
+    target: str
+    system: str
+    up: bool
+    """The last collection worked."""
+    seconds: float
+    """How long the last collection took."""
+    errors: Mapping[str, int]
+    """Failed collections so far, by error type."""
+
+
+_FAILED_KINDS: set[str] = set()
+
+
+class _Read:
+    """A lag source read once: the readings of one scrape."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+
+    def lag_readings(self) -> Iterable[LagReading]:
+        return self.snapshot.lag
+
+    def consumer_readings(self) -> Iterable[ConsumerReading]:
+        return self.snapshot.consumers
+
+    def dead_letter_depths(self) -> Iterable[DepthReading]:
+        return self.snapshot.dead_letters
+
+
+def read_sources(sources: Iterable[LagSource]) -> tuple[list[LagSource], list[TargetHealth]]:
+    """Every source's readings now, and the health of those that report it.
+
+    A source whose reading raises is left out (and logged once): its series go missing
+    as a failed broker's do, and the other sources' series are still exported.
+    """
+    read: list[LagSource] = []
+    health: list[TargetHealth] = []
+    for source in list(sources):
+        try:
+            snapshot = Snapshot(
+                list(source.lag_readings()),
+                list(consumer_readings(source)),
+                list(source.dead_letter_depths()),
+            )
+            report = getattr(source, "lag_health", None)
+            reported = report() if report is not None else None
+        except Exception:
+            kind = type(source).__name__
+            if kind not in _FAILED_KINDS:  # once per kind: a scrape every 15 s would flood
+                _FAILED_KINDS.add(kind)
+                logger.warning("reading lag source %s failed; skipping it", kind, exc_info=True)
+            continue
+        read.append(_Read(snapshot))
+        if reported is not None:
+            health.append(reported)
+    return read, health
+
+
+def health_observations(health: Iterable[TargetHealth]) -> Iterator[Observation]:
+    """Target-up and collection-duration gauge values, labels in catalog order."""
+    for h in health:
+        labels = (h.target, h.system)
+        yield Observation(catalog.LAG_TARGET_UP, labels, 1 if h.up else 0)
+        yield Observation(catalog.LAG_COLLECTION_DURATION, labels, h.seconds)
+
+
+def error_observations(health: Iterable[TargetHealth]) -> Iterator[Observation]:
+    """Collection-error counter values, one per (target, error type)."""
+    for h in health:
+        for error_type, count in sorted(h.errors.items()):
+            labels = (h.target, h.system, error_type)
+            yield Observation(catalog.LAG_COLLECTION_ERRORS, labels, count)
