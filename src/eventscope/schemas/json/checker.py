@@ -45,6 +45,7 @@ from eventscope.schemas.json.loader import (
 from eventscope.schemas.json.loader_legacy import LegacyLoader
 from eventscope.schemas.json.loader_modern import ModernLoader
 from eventscope.schemas.json.nodes import Node
+from eventscope.schemas.nesting import check_text_nesting, check_value_nesting
 from eventscope.schemas.verdicts import Incompatibility
 
 #: ``$schema`` values the registry recognises (with or without a trailing ``#``).
@@ -117,6 +118,7 @@ def parse(
     refs = tuple(sorted((references or {}).items()))
     if isinstance(schema, str):
         return _parse_cached(schema, refs)
+    check_value_nesting(schema)  # before json.dumps, which recurses
     try:
         text = json.dumps(schema, allow_nan=False)
     except (TypeError, ValueError):  # not plain JSON: parse it as it is, uncached
@@ -164,7 +166,9 @@ def _reject_constant(name: str) -> Any:
 
 def _decode(schema: Any) -> Any:
     if not isinstance(schema, str):
+        check_value_nesting(schema)
         return schema
+    check_text_nesting(schema)
     try:
         return json.loads(schema, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
