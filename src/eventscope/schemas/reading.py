@@ -33,6 +33,8 @@ def open_regular_file(path: Path) -> BinaryIO:
         fd = os.open(path, _OPEN_FLAGS)
     except OSError as exc:
         raise FileRefused(os_reason(exc)) from None
+    except ValueError:  # the only ValueError os.open raises
+        raise FileRefused("the file name contains a NUL character") from None
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
