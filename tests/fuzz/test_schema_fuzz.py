@@ -26,6 +26,12 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import eventscope.cli
+from eventscope.schemas import SchemaParseError
+from eventscope.schemas.json.metaschema import (
+    VALIDATORS,
+    check_against_metaschema,
+    reference_verdict,
+)
 
 fastavro = pytest.importorskip("fastavro")  # the schema extras are part of `make test`
 
@@ -361,3 +367,16 @@ def test_command_line_flags(workdir: Path, argv: tuple[str, list[str]]) -> None:
     code, out, err = run_cli(command, *(word.replace("@", str(workdir)) for word in words))
     assert code in (0, 1, 2), (code, out, err)
     assert "Traceback" not in out + err
+
+
+@settings(FUZZ, max_examples=300)
+@given(document=JSON_SCHEMA, draft=st.sampled_from(sorted(VALIDATORS)))
+def test_the_fast_metaschema_check_agrees_with_jsonschema(document: Any, draft: str) -> None:
+    """A document is refused exactly when :mod:`jsonschema` finds it invalid."""
+    TRIED["meta-schema verdicts"] += 1
+    try:
+        check_against_metaschema(document, draft)
+        accepted = True
+    except SchemaParseError:
+        accepted = False
+    assert accepted == reference_verdict(document, draft)

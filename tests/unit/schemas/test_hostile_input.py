@@ -242,7 +242,14 @@ def test_a_real_avro_data_file_gives_its_writer_schema(tmp_path: Path, run) -> N
 
 
 def test_a_header_longer_than_its_budget_is_refused_not_read(tmp_path: Path) -> None:
-    big = b"Obj\x01" + _long(1) + _string(b"avro.schema") + _string(b" " * 5000) + _long(0) + b"s" * 16
+    big = (
+        b"Obj\x01"
+        + _long(1)
+        + _string(b"avro.schema")
+        + _string(b" " * 5000)
+        + _long(0)
+        + b"s" * 16
+    )
     stream_path = tmp_path / "big.avro"
     stream_path.write_bytes(big)
     with stream_path.open("rb") as stream, pytest.raises(ContainerHeaderError, match="exceed"):
@@ -357,3 +364,19 @@ def test_a_fifo_config_is_refused(tmp_path: Path) -> None:
     assert subject.errors == (
         f"{folder / 'config.toml'}: is a FIFO (named pipe), not a regular file",
     )
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting(tmp_path: Path, run) -> None:
+    doc = "[" * 150 + '\\"{' * 150 + "\\\\"
+    path = tmp_path / "doc.avsc"
+    path.write_text(json.dumps({"type": "record", "name": "R", "doc": doc, "fields": []}))
+    assert run("check", path, "--against", path)[0] == 0
+
+
+def test_a_pattern_python_cannot_compile_is_still_refused(tmp_path: Path, run) -> None:
+    """The fast meta-schema check leaves formats out; Python's regex check still runs."""
+    path = tmp_path / "v1.json"
+    path.write_text(json.dumps({"properties": {"name": {"type": "string", "pattern": "\\p{L}"}}}))
+    code, _, err = run("check", path, "--against", path)
+    assert code == 2
+    assert err.startswith(f"eventscope schema: {path}: $.properties.name.pattern: not a valid")
