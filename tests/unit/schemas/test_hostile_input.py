@@ -380,3 +380,25 @@ def test_a_pattern_python_cannot_compile_is_still_refused(tmp_path: Path, run) -
     code, _, err = run("check", path, "--against", path)
     assert code == 2
     assert err.startswith(f"eventscope schema: {path}: $.properties.name.pattern: not a valid")
+
+
+def test_wide_unions_are_resolved_branch_by_branch() -> None:
+    """Thousands of branches: each writer branch is matched by kind, name and alias."""
+    from eventscope.schemas import check_compatibility
+
+    records = [{"type": "record", "name": f"R{i}", "fields": []} for i in range(5000)]
+    renamed = {"type": "record", "name": "Renamed", "aliases": ["R7"], "fields": []}
+    reader = ["long", *records[:7], renamed, *records[8:4999]]
+    writer = ["int", *records]
+    result = check_compatibility(reader, [writer], format="avro")
+    assert [(i.type, i.location) for i in result.incompatibilities] == [
+        ("MISSING_UNION_BRANCH", "/5000")  # R4999, the one branch the reader dropped
+    ]
+
+
+def test_a_duplicate_at_the_end_of_a_wide_union_is_named(tmp_path: Path) -> None:
+    branches = [{"type": "record", "name": f"R{i}", "fields": []} for i in range(50_000)]
+    path = tmp_path / "union.avsc"
+    path.write_text(json.dumps([*branches, "int", "int"]))
+    with pytest.raises(SchemaFileError, match=r"\$\[50001\]: the union already has a 'int'"):
+        check_files(path, [path])

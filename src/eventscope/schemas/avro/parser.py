@@ -420,12 +420,12 @@ class _Parser:
         return shared
 
     def _check_union(self, node: AvroType, where: _Where) -> None:
-        keys: list[str] = []
+        keys: set[str] = set()
         for i, branch in enumerate(node.branches):
             key = branch.name or branch.kind
             if key in keys:
                 raise where.error(f"the union already has a {key!r}", f"[{i}]")
-            keys.append(key)
+            keys.add(key)
 
     def _check_default(self, field: Field, json_key: Any, path: str, source: str | None) -> None:
         problem = _default_problem(field.type, json_key, field.default)
