@@ -402,3 +402,28 @@ def test_a_duplicate_at_the_end_of_a_wide_union_is_named(tmp_path: Path) -> None
     path.write_text(json.dumps([*branches, "int", "int"]))
     with pytest.raises(SchemaFileError, match=r"\$\[50001\]: the union already has a 'int'"):
         check_files(path, [path])
+
+
+def test_matching_combined_subschemas_needs_no_deep_recursion() -> None:
+    """The search for an augmenting path here runs 1,500 vertices deep: once a
+    ``RecursionError`` on a ``oneOf`` of 2,000 branches."""
+    from eventscope.schemas.json.diff import max_matching
+
+    size = 1500
+    edges = [(i, j) for i in range(size) for j in (i - 1, i) if j >= 0]
+    assert max_matching(edges, size) == [(i, i) for i in range(size)]
+
+
+def test_thirty_thousand_required_properties_are_compared(tmp_path: Path) -> None:
+    names = [f"p{i}" for i in range(30_000)]
+    old = {"type": "object", "properties": {n: {"type": "string"} for n in names}}
+    new = {**old, "required": names[:-1]}
+    old_path, new_path = tmp_path / "v1.json", tmp_path / "v2.json"
+    old_path.write_text(json.dumps({**old, "required": names}))
+    new_path.write_text(json.dumps(new))
+    result = check_files(new_path, [old_path])
+    assert [(i.type, i.location) for i in result.incompatibilities] == []
+    result = check_files(old_path, [new_path])
+    assert [(i.type, i.location) for i in result.incompatibilities] == [
+        ("REQUIRED_ATTRIBUTE_ADDED", "#/required/p29999")
+    ]
