@@ -24,6 +24,7 @@ from eventscope.schemas.directory import (
     SubjectReport,
     check_directory,
 )
+from eventscope.schemas.errors import crash_report
 from eventscope.schemas.files import SchemaFileError, check_files
 from eventscope.schemas.formats import FORMATS
 from eventscope.schemas.verdicts import CompatibilityResult, Incompatibility, Mode
@@ -112,6 +113,8 @@ def run_check(args: argparse.Namespace) -> int:
         )
     except SchemaFileError as exc:
         raise UsageError(printable(str(exc))) from None
+    except Exception as exc:  # exit 1 would read as "incompatible" to CI
+        raise UsageError(printable(f"{args.candidate}: {crash_report(exc)}")) from None
     if args.json:
         print(json.dumps(_check_json(args.candidate, args.against, result), indent=2))
     else:

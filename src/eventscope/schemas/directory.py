@@ -38,6 +38,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from eventscope.schemas.errors import crash_report
 from eventscope.schemas.files import (
     UNSUPPORTED_SUFFIXES,
     SchemaFileError,
@@ -234,7 +235,7 @@ def _load_subject_safely(entry: Path, defaults: Config) -> Subject:
     try:
         return load_subject(entry, defaults)
     except Exception as exc:  # one subject's failure must not hide the others' verdicts
-        return _broken_subject(entry, f"{entry}: cannot be read ({_crash(exc)})")
+        return _broken_subject(entry, f"{entry}: cannot be read ({crash_report(exc)})")
 
 
 def _broken_subject(directory: Path, problem: str) -> Subject:
@@ -253,11 +254,7 @@ def check_subject(subject: Subject) -> SubjectReport:
         return _check_subject(subject)
     except Exception as exc:
         where = subject.latest.path if subject.latest else subject.directory
-        return SubjectReport(subject, Status.ERROR, errors=(f"{where}: {_crash(exc)}",))
-
-
-def _crash(exc: Exception) -> str:
-    return f"internal error, please report it: {type(exc).__name__}: {exc}"
+        return SubjectReport(subject, Status.ERROR, errors=(f"{where}: {crash_report(exc)}",))
 
 
 def _check_subject(subject: Subject) -> SubjectReport:

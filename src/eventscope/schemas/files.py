@@ -41,8 +41,8 @@ UNSUPPORTED_SUFFIXES = {
 #: within the nesting limit still exhaust the stack (a caller already deep in it), the
 #: check ends as bad input, never as a traceback read by CI as a verdict.
 TOO_DEEP = (
-    "the schema is nested too deeply to check here (Python's recursion limit was "
-    "reached; see docs/schemas.md for the nesting limit)"
+    "the checker reached Python's recursion limit on this schema (please report it; "
+    "the nesting limit is in docs/schemas.md)"
 )
 
 

@@ -427,3 +427,22 @@ def test_thirty_thousand_required_properties_are_compared(tmp_path: Path) -> Non
     assert [(i.type, i.location) for i in result.incompatibilities] == [
         ("REQUIRED_ATTRIBUTE_ADDED", "#/required/p29999")
     ]
+
+
+def test_an_unforeseen_failure_in_schema_check_is_exit_2_not_1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run
+) -> None:
+    """Exit 1 means "incompatible" to CI; a bug in the checker must not read as one."""
+    import eventscope.schemas.cli as schema_cli
+
+    def crash(*args: Any, **kwargs: Any) -> Any:
+        raise KeyError("fields")
+
+    monkeypatch.setattr(schema_cli, "check_files", crash)
+    path = tmp_path / "v1.avsc"
+    path.write_text('"int"')
+    code, out, err = run("check", path, "--against", path)
+    assert (code, out) == (2, "")
+    assert err == (
+        f"eventscope schema: {path}: internal error, please report it: KeyError: 'fields'\n"
+    )
