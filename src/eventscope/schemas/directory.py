@@ -344,7 +344,8 @@ def _config_references(path: Path, value: object, problems: list[str]) -> dict[s
             continue
         file = path.parent / target
         if not file.is_file():
-            problems.append(f"{path}: references.{name}: no such file {file}")
+            reason = "not a regular file" if file.exists() else "no such file"
+            problems.append(f"{path}: references.{name}: {reason} {file}")
             continue
         references[name] = file
     return references

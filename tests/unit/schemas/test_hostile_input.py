@@ -446,3 +446,15 @@ def test_an_unforeseen_failure_in_schema_check_is_exit_2_not_1(
     assert err == (
         f"eventscope schema: {path}: internal error, please report it: KeyError: 'fields'\n"
     )
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are a POSIX feature")
+def test_a_fifo_reference_in_config_is_refused(tmp_path: Path) -> None:
+    folder = _subject(tmp_path, "orders-value", "v1.avsc")
+    os.mkfifo(tmp_path / "money.avsc")
+    (folder / "config.toml").write_text('[references]\n"com.acme.Money" = "../money.avsc"\n')
+    (subject,) = check_directory(tmp_path).subjects
+    assert subject.errors == (
+        f"{folder / 'config.toml'}: references.com.acme.Money: not a regular file "
+        f"{folder / '../money.avsc'}",
+    )
