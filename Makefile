@@ -33,4 +33,5 @@ bench: $(STAMP)
 	$(BIN)/python bench/instrumentation.py
 	$(BIN)/python bench/lag.py
 	$(BIN)/python bench/compatibility.py
+	$(BIN)/python bench/schema_inputs.py
 	$(BIN)/python bench/imports.py

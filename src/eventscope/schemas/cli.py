@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from eventscope.schemas.directory import (
     SubjectReport,
     check_directory,
 )
+from eventscope.schemas.errors import crash_report
 from eventscope.schemas.files import SchemaFileError, check_files
 from eventscope.schemas.formats import FORMATS
 from eventscope.schemas.verdicts import CompatibilityResult, Incompatibility, Mode
@@ -110,7 +112,9 @@ def run_check(args: argparse.Namespace) -> int:
             references=references,
         )
     except SchemaFileError as exc:
-        raise UsageError(str(exc)) from None
+        raise UsageError(printable(str(exc))) from None
+    except Exception as exc:  # exit 1 would read as "incompatible" to CI
+        raise UsageError(printable(f"{args.candidate}: {crash_report(exc)}")) from None
     if args.json:
         print(json.dumps(_check_json(args.candidate, args.against, result), indent=2))
     else:
@@ -123,12 +127,29 @@ def run_check_dir(args: argparse.Namespace) -> int:
     try:
         report = check_directory(args.directory)
     except SchemaDirectoryError as exc:
-        raise UsageError(str(exc)) from None
+        raise UsageError(printable(str(exc))) from None
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
     else:
         _print_directory(report)
     return report.exit_code
+
+
+def printable(text: str) -> str:
+    """``text`` with control and format characters escaped (``\\x1b``, ``\\u202e``).
+
+    File and subject names come from whoever wrote the repository: printed raw, an
+    escape sequence in a name could rewrite the terminal or a CI log, and a bidi
+    override could make one name read as another.
+    """
+    if text.isprintable():
+        return text
+    return "".join(
+        char
+        if char == " " or unicodedata.category(char) not in ("Cc", "Cf", "Zl", "Zp")
+        else char.encode("unicode_escape").decode("ascii")
+        for char in text
+    )
 
 
 def _describe(item: Incompatibility, file: Path | None) -> str:
@@ -150,16 +171,16 @@ def _check_json(
 def _print_check(candidate: Path, against: Sequence[Path], result: CompatibilityResult) -> None:
     if result.is_compatible:
         names = ", ".join(str(p) for p in against)
-        print(f"OK: {candidate} is {result.mode} compatible with {names}")
+        print(printable(f"OK: {candidate} is {result.mode} compatible with {names}"))
         return
     count = len(result.incompatibilities)
-    print(f"INCOMPATIBLE: {candidate} breaks {result.mode} ({count} problem(s)):")
+    print(printable(f"INCOMPATIBLE: {candidate} breaks {result.mode} ({count} problem(s)):"))
     for item in result.incompatibilities:
-        print(_INDENT + _describe(item, against[item.version - 1]))
+        print(_INDENT + printable(_describe(item, against[item.version - 1])))
 
 
 def _print_directory(report: DirectoryReport) -> None:
-    name_width = max(len(r.subject.name) for r in report.subjects)
+    name_width = max(len(printable(r.subject.name)) for r in report.subjects)
     mode_width = max(len(r.subject.mode) for r in report.subjects)
     for subject_report in report.subjects:
         _print_subject(subject_report, name_width, mode_width)
@@ -169,19 +190,19 @@ def _print_directory(report: DirectoryReport) -> None:
 
 def _print_subject(report: SubjectReport, name_width: int, mode_width: int) -> None:
     subject = report.subject
-    head = f"{report.status:<12}  {subject.name:<{name_width}}"
+    head = f"{report.status:<12}  {printable(subject.name):<{name_width}}"
     if report.status is Status.ERROR:
         print(head.rstrip())
         for error in report.errors:
-            print(_INDENT + error)
+            print(_INDENT + printable(error))
         return
     *history, latest = subject.versions
     print(
-        f"{head}  {subject.mode:<{mode_width}}  {latest.path.name} "
+        f"{head}  {subject.mode:<{mode_width}}  {printable(latest.path.name)} "
         f"against {len(history)} older version(s)"
     )
     for item in report.incompatibilities:
-        print(_INDENT + _describe(item, report.file_of(item)))
+        print(_INDENT + printable(_describe(item, report.file_of(item))))
 
 
 def _mode(text: str) -> Mode:

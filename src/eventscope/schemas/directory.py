@@ -38,6 +38,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from eventscope.schemas.errors import crash_report
 from eventscope.schemas.files import (
     UNSUPPORTED_SUFFIXES,
     SchemaFileError,
@@ -45,11 +46,14 @@ from eventscope.schemas.files import (
     infer_format,
 )
 from eventscope.schemas.formats import FORMATS, SUFFIX_FORMATS
+from eventscope.schemas.reading import FileRefused, read_file
 from eventscope.schemas.verdicts import CompatibilityResult, Incompatibility, Mode
 
 CONFIG_NAME = "config.toml"
 DEFAULT_MODE = Mode.BACKWARD
-_VERSION_STEM = re.compile(r"v(\d+)(?:[-_].*)?", re.IGNORECASE)
+_VERSION_STEM = re.compile(r"v([0-9]+)(?:[-_].*)?", re.IGNORECASE | re.DOTALL)
+#: The registry numbers versions from 1 with a 32-bit signed integer.
+MAX_VERSION = 2**31 - 1
 _SCHEMA_SUFFIXES = frozenset(SUFFIX_FORMATS) | frozenset(UNSUPPORTED_SUFFIXES)
 _CONFIG_KEYS = frozenset({"compatibility", "format", "references"})
 _TOML_POSITION = re.compile(r"(.*) \(at (line \d+, column \d+)\)")
@@ -194,9 +198,9 @@ def load_schema_directory(root: Path | str) -> list[Subject]:
     except OSError as exc:
         raise SchemaDirectoryError(f"{root}: {exc.strerror or exc}") from None
     subjects = [
-        load_subject(entry, defaults)
+        _load_subject_safely(entry, defaults)
         for entry in entries
-        if entry.is_dir() and not entry.name.startswith((".", "_"))
+        if not entry.name.startswith((".", "_")) and (entry.is_dir() or _dangling(entry))
     ]
     if not subjects:
         raise SchemaDirectoryError(
@@ -224,12 +228,36 @@ def load_subject(directory: Path, defaults: Config | None = None) -> Subject:
     )
 
 
+def _load_subject_safely(entry: Path, defaults: Config) -> Subject:
+    """:func:`load_subject`, with anything unforeseen kept to this subject's report."""
+    if _dangling(entry):
+        return _broken_subject(entry, f"{entry}: dangling symbolic link to {_link_target(entry)}")
+    try:
+        return load_subject(entry, defaults)
+    except Exception as exc:  # one subject's failure must not hide the others' verdicts
+        return _broken_subject(entry, f"{entry}: cannot be read ({crash_report(exc)})")
+
+
+def _broken_subject(directory: Path, problem: str) -> Subject:
+    return Subject(directory.name, directory, DEFAULT_MODE, None, (), {}, (problem,))
+
+
 def check_subject(subject: Subject) -> SubjectReport:
     """Check the newest version against the history the subject's mode names.
 
     Every version file is parsed, even those the mode does not compare, so a broken
-    file in the history is found now rather than when the mode changes.
+    file in the history is found now rather than when the mode changes.  Whatever
+    happens while checking becomes this subject's error, never an exception that
+    would lose the other subjects' verdicts.
     """
+    try:
+        return _check_subject(subject)
+    except Exception as exc:
+        where = subject.latest.path if subject.latest else subject.directory
+        return SubjectReport(subject, Status.ERROR, errors=(f"{where}: {crash_report(exc)}",))
+
+
+def _check_subject(subject: Subject) -> SubjectReport:
     if subject.problems or subject.latest is None:
         return SubjectReport(subject, Status.ERROR, errors=subject.problems)
     *history, latest = subject.versions
@@ -259,15 +287,18 @@ def check_directory(root: Path | str) -> DirectoryReport:
 
 def _read_config(path: Path, problems: list[str]) -> Config:
     """``config.toml`` at ``path`` (absent → no settings); problems name the file and key."""
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         return Config()
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(read_file(path).decode("utf-8"))
     except tomllib.TOMLDecodeError as exc:
         problems.append(f"{path}: {_toml_reason(exc)}")
         return Config()
-    except (OSError, UnicodeDecodeError) as exc:
+    except FileRefused as exc:
         problems.append(f"{path}: {exc}")
+        return Config()
+    except UnicodeDecodeError as exc:
+        problems.append(f"{path}: not UTF-8 text (byte offset {exc.start})")
         return Config()
     for key in sorted(set(raw) - _CONFIG_KEYS):
         problems.append(f"{path}: unknown key {key!r}; expected {', '.join(sorted(_CONFIG_KEYS))}")
@@ -313,7 +344,8 @@ def _config_references(path: Path, value: object, problems: list[str]) -> dict[s
             continue
         file = path.parent / target
         if not file.is_file():
-            problems.append(f"{path}: references.{name}: no such file {file}")
+            reason = "not a regular file" if file.exists() else "no such file"
+            problems.append(f"{path}: references.{name}: {reason} {file}")
             continue
         references[name] = file
     return references
@@ -328,9 +360,13 @@ def _versions(directory: Path, problems: list[str]) -> list[Version]:
         problems.append(f"{directory}: {exc.strerror or exc}")
         return []
     for entry in entries:
-        if entry.name.startswith(".") or not entry.is_file():
+        if entry.name.startswith(".") or entry.suffix.lower() not in _SCHEMA_SUFFIXES:
             continue
-        if entry.suffix.lower() not in _SCHEMA_SUFFIXES:
+        if not entry.is_file():
+            if _dangling(entry):
+                problems.append(f"{entry}: dangling symbolic link to {_link_target(entry)}")
+            elif not entry.is_dir():
+                problems.append(f"{entry}: not a regular file")
             continue
         match = _VERSION_STEM.fullmatch(entry.stem)
         if match is None:
@@ -339,7 +375,12 @@ def _versions(directory: Path, problems: list[str]) -> list[Version]:
                 f"v2{entry.suffix}, ... (oldest first)"
             )
             continue
-        number = int(match.group(1))
+        number = int(match.group(1)) if len(match.group(1)) <= 10 else MAX_VERSION + 1
+        if not 1 <= number <= MAX_VERSION:
+            problems.append(
+                f"{entry}: version numbers run from 1 to {MAX_VERSION:,}, as in the registry"
+            )
+            continue
         if number in by_number:
             problems.append(f"{entry}: version {number} is also {by_number[number]}")
             continue
@@ -365,3 +406,14 @@ def _subject_format(
         )
         return None
     return next(iter(formats), configured)
+
+
+def _dangling(entry: Path) -> bool:
+    return entry.is_symlink() and not entry.exists()
+
+
+def _link_target(entry: Path) -> str:
+    try:
+        return str(entry.readlink())
+    except OSError:
+        return "a missing file"

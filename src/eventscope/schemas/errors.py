@@ -24,3 +24,9 @@ class SchemaParseError(ValueError):
     def within(self, source: str) -> SchemaParseError:
         """The same error, attributed to ``source`` unless it already names one."""
         return SchemaParseError(self.reason, location=self.location, source=self.source or source)
+
+
+def crash_report(exc: Exception) -> str:
+    """An exception nobody foresaw, as the end of a one-line error: the commands turn it
+    into exit 2 and one subject's error rather than a traceback and exit 1."""
+    return f"internal error, please report it: {type(exc).__name__}: {exc}"

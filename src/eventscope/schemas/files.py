@@ -14,8 +14,20 @@ from pathlib import Path
 from typing import Any
 
 from eventscope.schemas.compatibility import check_compatibility
+from eventscope.schemas.container_header import (
+    ContainerHeaderError,
+    read_container_metadata,
+    writer_schema,
+)
 from eventscope.schemas.errors import SchemaParseError
 from eventscope.schemas.formats import FORMATS, SUFFIX_FORMATS, FormatModule, format_module
+from eventscope.schemas.reading import (
+    MAX_FILE_BYTES,
+    FileRefused,
+    open_regular_file,
+    os_reason,
+    read_file,
+)
 from eventscope.schemas.verdicts import CompatibilityResult, Mode
 
 #: Suffixes that are schemas in a language this checker does not read, with the way out.
@@ -25,8 +37,13 @@ UNSUPPORTED_SUFFIXES = {
 }
 
 
-AVRO_CONTAINER_MAGIC = b"Obj\x01"
-_HEADER_META = {"type": "map", "values": "bytes"}
+#: The last line of defence behind :mod:`~eventscope.schemas.nesting`: should a schema
+#: within the nesting limit still exhaust the stack (a caller already deep in it), the
+#: check ends as bad input, never as a traceback read by CI as a verdict.
+TOO_DEEP = (
+    "the checker reached Python's recursion limit on this schema (please report it; "
+    "the nesting limit is in docs/schemas.md)"
+)
 
 
 class SchemaFileError(ValueError):
@@ -65,9 +82,9 @@ def read_schema_text(path: Path) -> str:
     if path.suffix.lower() == ".avro":
         return _avro_container_schema(path)
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise SchemaFileError(f"{path}: {_os_reason(exc)}") from None
+        data = read_file(path)
+    except FileRefused as exc:
+        raise SchemaFileError(f"{path}: {exc}") from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -103,6 +120,8 @@ def load_schema(
         parsed = module.parse(text, references=texts or None)
     except SchemaParseError as exc:
         raise SchemaFileError(describe_parse_error(_culprit(path, refs, exc), exc)) from None
+    except RecursionError:
+        raise SchemaFileError(f"{path}: {TOO_DEEP}") from None
     return SchemaFile(path, fmt, parsed)
 
 
@@ -133,13 +152,16 @@ def check_files(
     loaded = [
         load_schema(path, format=fmt, references=refs, reference_texts=texts) for path in paths
     ]
-    return check_compatibility(
-        loaded[0].parsed,
-        [schema.parsed for schema in loaded[1:]],
-        format=fmt,
-        mode=mode,
-        references=texts or None,
-    )
+    try:
+        return check_compatibility(
+            loaded[0].parsed,
+            [schema.parsed for schema in loaded[1:]],
+            format=fmt,
+            mode=mode,
+            references=texts or None,
+        )
+    except RecursionError:
+        raise SchemaFileError(f"{candidate}: {TOO_DEEP}") from None
 
 
 def describe_parse_error(path: Path, exc: SchemaParseError) -> str:
@@ -168,43 +190,16 @@ def _module(fmt: str) -> FormatModule:
 
 
 def _avro_container_schema(path: Path) -> str:
-    """The ``avro.schema`` entry of an object container file's header (Avro spec, "Object
-    Container Files"), read without interpreting it, so a bad embedded schema is reported
-    by the Avro parser like any other."""
+    """The writer schema in the header of an object container file, read without
+    interpreting it, so a bad embedded schema is reported by the Avro parser like any
+    other; only the header is read, however large the file."""
     try:
-        from fastavro import schemaless_reader
-    except ImportError as exc:
-        raise SchemaFileError(
-            f"{path}: reading Avro data files needs fastavro: pip install 'eventscope[schemas]' "
-            f"({exc})"
-        ) from None
-    try:
-        with path.open("rb") as stream:
-            is_container = stream.read(len(AVRO_CONTAINER_MAGIC)) == AVRO_CONTAINER_MAGIC
-            meta = schemaless_reader(stream, _HEADER_META) if is_container else None
+        with open_regular_file(path) as stream:
+            return writer_schema(read_container_metadata(stream, MAX_FILE_BYTES))
+    except (FileRefused, ContainerHeaderError) as exc:
+        raise SchemaFileError(f"{path}: {exc}") from None
     except OSError as exc:
-        raise SchemaFileError(f"{path}: {_os_reason(exc)}") from None
-    except (ValueError, EOFError) as exc:
-        raise SchemaFileError(f"{path}: unreadable Avro data file header ({exc})") from None
-    if meta is None:
-        raise SchemaFileError(f"{path}: not an Avro data file (no Obj\\x01 header)")
-    schema = meta.get("avro.schema")
-    if not schema:
-        raise SchemaFileError(f"{path}: Avro data file has no writer schema in its header")
-    try:
-        return schema.decode("utf-8")
-    except UnicodeDecodeError:
-        raise SchemaFileError(f"{path}: the writer schema in its header is not UTF-8") from None
-
-
-def _os_reason(exc: OSError) -> str:
-    if isinstance(exc, FileNotFoundError):
-        return "no such file"
-    if isinstance(exc, IsADirectoryError):
-        return "is a directory, not a schema file"
-    if isinstance(exc, PermissionError):
-        return "permission denied"
-    return exc.strerror or str(exc)
+        raise SchemaFileError(f"{path}: {os_reason(exc)}") from None
 
 
 def _choices() -> str:

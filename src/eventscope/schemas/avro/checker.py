@@ -23,6 +23,7 @@ from eventscope.schemas.avro.model import AvroSchema
 from eventscope.schemas.avro.parser import clear_default_verdicts, parse_avro
 from eventscope.schemas.avro.resolution import ResolutionChecker
 from eventscope.schemas.caches import register
+from eventscope.schemas.nesting import check_value_nesting
 from eventscope.schemas.verdicts import Incompatibility
 
 
@@ -50,6 +51,7 @@ def parse(
     if isinstance(schema, bytes | bytearray):
         schema = schema.decode()
     if not isinstance(schema, str):
+        check_value_nesting(schema)  # before json.dumps, which recurses
         try:
             schema = json.dumps(schema, allow_nan=False)
         except (TypeError, ValueError):  # not plain JSON: parse it as it is, uncached

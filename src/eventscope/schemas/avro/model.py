@@ -57,6 +57,7 @@ class AvroType:
     branches: tuple[AvroType, ...] = ()
     fingerprint_cache: str | None = field(default=None, init=False)
     field_index_cache: dict[str, Field] | None = field(default=None, init=False)
+    branch_index_cache: dict[Any, Any] | None = field(default=None, init=False)
 
     @property
     def field_index(self) -> dict[str, Field]:

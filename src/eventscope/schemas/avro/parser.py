@@ -37,6 +37,7 @@ from eventscope.schemas.avro.model import (
     type_to_json,
 )
 from eventscope.schemas.errors import SchemaParseError
+from eventscope.schemas.nesting import check_text_nesting, check_value_nesting
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _FULL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
@@ -67,10 +68,12 @@ def parse_avro(schema: Any, references: Mapping[str, str] | None = None) -> Avro
 def load_json(schema: Any, source: str | None) -> Any:
     """JSON text → JSON value; a bare type name (``string``, ``com.acme.Order``) is one too."""
     if not isinstance(schema, str | bytes | bytearray):
+        check_value_nesting(schema, source)
         return schema
     text = schema.decode() if isinstance(schema, bytes | bytearray) else schema
     if _FULL_NAME.fullmatch(text.strip()):
         return text.strip()  # "null" is the Avro type here, not JSON's null
+    check_text_nesting(text, source)
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
@@ -325,11 +328,13 @@ class _Parser:
         symbols = value.get("symbols")
         if not isinstance(symbols, list):
             raise self._fail("an enum needs a 'symbols' list", f"{path}.symbols")
+        seen: set[str] = set()  # a set, not symbols[:i]: 400,000 symbols stay linear
         for i, symbol in enumerate(symbols):
             if not isinstance(symbol, str) or not _NAME.fullmatch(symbol):
                 raise self._fail(f"invalid enum symbol {symbol!r}", f"{path}.symbols[{i}]")
-            if symbol in symbols[:i]:
+            if symbol in seen:
                 raise self._fail(f"duplicate enum symbol {symbol!r}", f"{path}.symbols[{i}]")
+            seen.add(symbol)
         node.symbols = tuple(symbols)
         default = value.get("default")
         if default is not None and default not in node.symbols:
@@ -415,12 +420,12 @@ class _Parser:
         return shared
 
     def _check_union(self, node: AvroType, where: _Where) -> None:
-        keys: list[str] = []
+        keys: set[str] = set()
         for i, branch in enumerate(node.branches):
             key = branch.name or branch.kind
             if key in keys:
                 raise where.error(f"the union already has a {key!r}", f"[{i}]")
-            keys.append(key)
+            keys.add(key)
 
     def _check_default(self, field: Field, json_key: Any, path: str, source: str | None) -> None:
         problem = _default_problem(field.type, json_key, field.default)

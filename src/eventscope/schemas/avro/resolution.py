@@ -39,6 +39,12 @@ _PROMOTIONS = {
     "string": {"bytes"},
 }
 
+#: Writer kind → the reader kinds that accept it by promotion.
+_PROMOTED_TO: dict[str, list[str]] = {}
+for _reader, _writers in _PROMOTIONS.items():
+    for _writer in _writers:
+        _PROMOTED_TO.setdefault(_writer, []).append(_reader)
+
 _IN_PROGRESS: list[Incompatibility] = []
 
 
@@ -137,7 +143,7 @@ class ResolutionChecker:
         self, reader: AvroType, writer: AvroType, path: tuple[str, ...]
     ) -> list[Incompatibility]:
         """A non-union writer needs at least one reader branch that can read it."""
-        if any(not self._isolated(branch, writer) for branch in reader.branches):
+        if any(not self._isolated(branch, writer) for branch in _candidates(reader, writer)):
             return []
         return [_missing_branch(reader, writer, path)]
 
@@ -168,6 +174,36 @@ class ResolutionChecker:
             elif field.default is NO_DEFAULT:
                 found.append(_missing_default(field, writer, (*path, "fields", str(pos))))
         return found
+
+
+def _candidates(union: AvroType, writer: AvroType) -> list[AvroType]:
+    """The branches of ``union`` that could read ``writer`` at all, in union order.
+
+    Every other branch is a type mismatch or a name mismatch, so trying only these
+    gives the same verdict while keeping a union of thousands of branches against
+    another linear, not quadratic: a branch of the writer's kind with its name or an
+    alias of it, or a primitive it promotes to.
+    """
+    index = union.branch_index_cache
+    if index is None:
+        index = union.branch_index_cache = _branch_index(union)
+    if writer.name is not None:
+        keys = [(writer.kind, writer.short_name), (writer.kind, "alias", writer.name)]
+    else:
+        keys = [(writer.kind, None), *((kind, None) for kind in _PROMOTED_TO.get(writer.kind, ()))]
+    found = {id(b): b for key in keys for b in index.get(key, ())}
+    return sorted(found.values(), key=lambda b: index[id(b)])
+
+
+def _branch_index(union: AvroType) -> dict:
+    """(kind, short name) / (kind, "alias", full name) / position by id → branches."""
+    index: dict = {}
+    for position, branch in enumerate(union.branches):
+        index[id(branch)] = position
+        index.setdefault((branch.kind, branch.short_name), []).append(branch)
+        for alias in branch.aliases:
+            index.setdefault((branch.kind, "alias", alias), []).append(branch)
+    return index
 
 
 def _render(path: tuple[str, ...]) -> str:

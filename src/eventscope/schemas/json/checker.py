@@ -6,8 +6,8 @@ compatible iff every change is compatible.  eventscope reproduces that in three 
 
 1. :func:`parse` decodes the text, picks the draft from ``$schema`` exactly as the
    registry does (its URL list; draft 7 when absent or unknown), validates against that
-   draft's meta-schema with :mod:`jsonschema`, and loads the tree the registry compares
-   (:mod:`~eventscope.schemas.json.loader_legacy` for drafts 4-7,
+   draft's meta-schema (:mod:`~eventscope.schemas.json.metaschema`), and loads the tree
+   the registry compares (:mod:`~eventscope.schemas.json.loader_legacy` for drafts 4-7,
    :mod:`~eventscope.schemas.json.loader_modern` for 2019-09 and 2020-12), resolving
    every ``$ref``.
 2. :func:`~eventscope.schemas.json.diff.differences` walks both trees.
@@ -19,18 +19,8 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import lru_cache
 from typing import Any
-
-from jsonschema import (
-    Draft4Validator,
-    Draft6Validator,
-    Draft7Validator,
-    Draft201909Validator,
-    Draft202012Validator,
-)
-from jsonschema.protocols import Validator
-from jsonschema.validators import validator_for
 
 from eventscope.schemas.caches import register
 from eventscope.schemas.errors import SchemaParseError
@@ -39,12 +29,13 @@ from eventscope.schemas.json.diff import differences
 from eventscope.schemas.json.loader import (
     LEGACY_DRAFTS,
     build_registry,
-    json_path,
     with_defs_bridge,
 )
 from eventscope.schemas.json.loader_legacy import LegacyLoader
 from eventscope.schemas.json.loader_modern import ModernLoader
+from eventscope.schemas.json.metaschema import check_against_metaschema
 from eventscope.schemas.json.nodes import Node
+from eventscope.schemas.nesting import check_text_nesting, check_value_nesting
 from eventscope.schemas.verdicts import Incompatibility
 
 #: ``$schema`` values the registry recognises (with or without a trailing ``#``).
@@ -66,17 +57,6 @@ DRAFT_URLS: dict[str, str] = {
     },
 }
 DEFAULT_DRAFT = "draft7"
-
-# Chosen by the registry's URL list rather than jsonschema's ``validator_for``: the two
-# disagree on some URLs (``https://json-schema.org/draft-07/schema``, draft 3), and the
-# draft that decides how the schema is *compared* must also decide how it is validated.
-_VALIDATORS = {
-    "draft4": Draft4Validator,
-    "draft6": Draft6Validator,
-    "draft7": Draft7Validator,
-    "draft2019-09": Draft201909Validator,
-    "draft2020-12": Draft202012Validator,
-}
 
 
 @dataclass(frozen=True, eq=False)
@@ -117,6 +97,7 @@ def parse(
     refs = tuple(sorted((references or {}).items()))
     if isinstance(schema, str):
         return _parse_cached(schema, refs)
+    check_value_nesting(schema)  # before json.dumps, which recurses
     try:
         text = json.dumps(schema, allow_nan=False)
     except (TypeError, ValueError):  # not plain JSON: parse it as it is, uncached
@@ -137,7 +118,7 @@ def _parse_uncached(schema: Any, references: Mapping[str, str] | None) -> JsonSc
     if not isinstance(raw, dict | bool):
         raise SchemaParseError("a JSON Schema must be a JSON object or a boolean", location="$")
     draft = detect_draft(raw)
-    _check_against_metaschema(raw, draft)
+    check_against_metaschema(raw, draft)
     documents = {name: _reference(name, text, draft) for name, text in (references or {}).items()}
     document = with_defs_bridge(raw)
     registry, base_uri = build_registry(draft, document, documents)
@@ -164,7 +145,9 @@ def _reject_constant(name: str) -> Any:
 
 def _decode(schema: Any) -> Any:
     if not isinstance(schema, str):
+        check_value_nesting(schema)
         return schema
+    check_text_nesting(schema)
     try:
         return json.loads(schema, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
@@ -175,31 +158,10 @@ def _decode(schema: Any) -> Any:
         raise SchemaParseError(f"invalid JSON: {exc}") from None
 
 
-def _check_against_metaschema(raw: Any, draft: str) -> None:
-    """What ``Validator.check_schema`` does, with one meta-schema validator per draft.
-
-    The first error is reported, as ``check_schema`` reports it.
-    """
-    error = next(_metaschema_validator(draft).iter_errors(raw), None)
-    if error is not None:
-        raise SchemaParseError(
-            f"not a valid {draft} schema: {error.message}",
-            location=json_path(tuple(error.absolute_path)),
-        )
-
-
-@cache
-def _metaschema_validator(draft: str) -> Validator:
-    """The validator ``check_schema`` would build for ``draft``'s meta-schema, built once."""
-    meta_schema = _VALIDATORS[draft].META_SCHEMA
-    checker_class = validator_for(meta_schema, default=_VALIDATORS[draft])
-    return checker_class(meta_schema, format_checker=checker_class.FORMAT_CHECKER)
-
-
 def _reference(name: str, text: Any, draft: str) -> Any:
     try:
         document = _decode(text)
-        _check_against_metaschema(
+        check_against_metaschema(
             document,
             detect_draft(document)
             if isinstance(document, dict) and "$schema" in document

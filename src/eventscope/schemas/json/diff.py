@@ -291,24 +291,37 @@ def _distinct(nodes: list[Node]) -> list[Node]:
 
 
 def max_matching(edges: list[tuple[int, int]], left_size: int) -> list[tuple[int, int]]:
-    """A maximum-cardinality matching of a bipartite graph (augmenting paths)."""
+    """A maximum-cardinality matching of a bipartite graph (augmenting paths).
+
+    Each augmenting path is searched depth first with an explicit stack, so a
+    ``oneOf`` of thousands of branches does not exhaust Python's recursion limit.
+    """
     neighbours: dict[int, list[int]] = {i: [] for i in range(left_size)}
     for i, j in edges:
         neighbours[i].append(j)
     owner: dict[int, int] = {}
-
-    def augment(i: int, visited: set[int]) -> bool:
-        for j in neighbours[i]:
-            if j in visited:
-                continue
-            visited.add(j)
-            if j not in owner or augment(owner[j], visited):
-                owner[j] = i
-                return True
-        return False
-
-    for i in range(left_size):
-        augment(i, set())
+    for root in range(left_size):
+        visited: set[int] = set()
+        stack = [(root, iter(neighbours[root]))]
+        path: list[tuple[int, int]] = []  # the (left, right) edges leading to stack[-1]
+        while stack:
+            i, options = stack[-1]
+            for j in options:
+                if j in visited:
+                    continue
+                visited.add(j)
+                if j not in owner:  # a free right vertex: flip the path onto it
+                    for left, right in (*path, (i, j)):
+                        owner[right] = left
+                    stack.clear()
+                else:
+                    path.append((i, j))
+                    stack.append((owner[j], iter(neighbours[owner[j]])))
+                break
+            else:
+                stack.pop()
+                if path:
+                    path.pop()
     return sorted((i, j) for j, i in owner.items())
 
 

@@ -93,7 +93,7 @@ def _compare_required(ctx: Ctx, original: ObjectNode, update: ObjectNode) -> Non
     for name in original.properties:
         if name not in update.properties:
             continue
-        was, now = name in original.required, name in update.required
+        was, now = name in original.required_names, name in update.required_names
         if was and not now:
             ctx.add("REQUIRED_ATTRIBUTE_REMOVED", "required", name)
         elif now and not was:
@@ -137,7 +137,7 @@ def _property_removed(ctx: Ctx, update: ObjectNode, name: str, old: Node | None)
 def _property_added(
     ctx: Ctx, original: ObjectNode, update: ObjectNode, name: str, new: Node
 ) -> None:
-    required = name in update.required
+    required = name in update.required_names
     if is_open(original):
         if isinstance(new, EmptyNode):
             ctx.add("PROPERTY_WITH_EMPTY_SCHEMA_ADDED_TO_OPEN_CONTENT_MODEL")

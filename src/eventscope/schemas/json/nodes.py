@@ -134,6 +134,12 @@ class ObjectNode(Node):
     schema_dependencies: dict[str, Node] = field(default_factory=dict)
     min_properties: int | None = None
     max_properties: int | None = None
+
+    @functools.cached_property
+    def required_names(self) -> frozenset[str]:
+        """``required`` as a set: a diff asks once per property (100,000 of them)."""
+        return frozenset(self.required)
+
     unevaluated: Node | None = None
 
 
@@ -164,7 +170,7 @@ def merged(target: Node, other: Node) -> Node:
     out = dataclasses.replace(target)
     if isinstance(out, ObjectNode) and isinstance(other, ObjectNode):
         out.properties = {**out.properties, **other.properties}
-        out.required = out.required + [r for r in other.required if r not in out.required]
+        out.required = list(dict.fromkeys(out.required + other.required))  # in order, once
         out.additional_allowed = out.additional_allowed and other.additional_allowed
         out.pattern_properties = out.pattern_properties + other.pattern_properties
         deps = {name: set(d) for name, d in out.property_dependencies.items()}
