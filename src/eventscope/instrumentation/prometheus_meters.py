@@ -16,7 +16,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from eventscope import catalog
-from eventscope.catalog import Metric, Outcome
+from eventscope.catalog import HeaderProblem, Metric, Outcome
 from eventscope.instrumentation.meters import PROCESS, SEND, ConsumerMeter, ProducerMeter
 from eventscope.instrumentation.outcomes import ReasonLimiter
 from eventscope.lag.families import lag_families
@@ -41,6 +41,7 @@ class _PromConsumer:
         "_e2e",
         "_families",
         "_in_flight",
+        "_invalid",
         "_labels",
         "_outcomes",
         "_reasons",
@@ -56,6 +57,7 @@ class _PromConsumer:
         }
         self._by_error: dict[str | None, tuple[Any, Any]] = {}
         self._dead: dict[str, Any] = {}
+        self._invalid: dict[tuple[str, HeaderProblem], Any] = {}
         self._reasons = ReasonLimiter()
 
     def _children(self, error_type: str | None) -> tuple[Any, Any]:
@@ -98,6 +100,13 @@ class _PromConsumer:
 
     def processed(self, duration: float, error_type: str | None) -> None:
         (self._by_error.get(error_type) or self._children(error_type))[0].observe(duration)
+
+    def invalid_header(self, header: str, problem: HeaderProblem) -> None:
+        child = self._invalid.get((header, problem))
+        if child is None:
+            child = self._families.invalid_headers.labels(*self._labels, header, problem.value)
+            self._invalid[(header, problem)] = child
+        child.inc()
 
 
 class _PromProducer:
@@ -147,6 +156,7 @@ class PrometheusRecorder:
         self.end_to_end = _prom_family(catalog.END_TO_END_DURATION, registry)
         self.in_flight = _prom_family(catalog.IN_FLIGHT, registry)
         self.dead_letters = _prom_family(catalog.DEAD_LETTER_MESSAGES, registry)
+        self.invalid_headers = _prom_family(catalog.INVALID_HEADERS, registry)
         self._lag = _LagCollector()
         registry.register(self._lag)
 
