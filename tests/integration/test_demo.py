@@ -62,7 +62,9 @@ def _no_demo_stream(connection: dict[str, str]) -> None:
 def _no_demo_keys(connection: dict[str, str]) -> None:
     client = redis.Redis.from_url(connection["url"], decode_responses=True)
     try:
-        assert not client.exists("orders", "orders.dlq", "eventscope-demo:orders")
+        assert not client.exists(
+            "orders", "orders.dlq", "eventscope-demo:orders", "eventscope-demo-live:orders"
+        )
     finally:
         client.close()
 

@@ -121,6 +121,10 @@ class KafkaTransport:
 
     # --- topics and groups ----------------------------------------------------------
 
+    def reserve(self, topic: str) -> str:
+        """Its own Tansu, or a cluster the demo is given to reset (see the module)."""
+        return topic
+
     def declare(self, topic: str, groups: Sequence[str]) -> None:
         dead_letter = KAFKA.dead_letter_destination(topic)
         if self._broker is None:

@@ -102,6 +102,10 @@ class NatsTransport(BrokerTransport):
     def _run(self, coroutine: Any, timeout: float = 30.0) -> Any:
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
 
+    def reserve(self, topic: str) -> str:
+        """One demo run per server at a time (the stream is named after the topic)."""
+        return topic
+
     def declare(self, topic: str, groups: Sequence[str]) -> None:
         self._run(self._declare(topic, groups))
         self.published.setdefault(topic, 0)
