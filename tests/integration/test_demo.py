@@ -14,6 +14,7 @@ from collections.abc import Callable
 import nats
 import pytest
 import redis
+from confluent_kafka.admin import AdminClient
 
 from eventscope.demo import DemoOptions, run_demo
 from tests.integration.rabbitmq.conftest import URL, management_get
@@ -37,9 +38,11 @@ def _redis(request: pytest.FixtureRequest) -> dict[str, str]:
     return {"url": request.getfixturevalue("redis_url")}
 
 
-def _nothing_to_remove(connection: dict[str, str]) -> None:
-    """Nothing the Kafka demo must remove: on a given cluster it keeps its topics and
-    recreates them at its next run (the session's Tansu goes at the session's end)."""
+def _no_demo_topic(connection: dict[str, str]) -> None:
+    """On a given cluster the demo deletes its own topics (``orders-<run id>``...)."""
+    admin = AdminClient({"bootstrap.servers": connection["bootstrap"]})
+    topics = admin.list_topics(timeout=10).topics
+    assert not [t for t in topics if t.startswith("orders")]
 
 
 def _no_demo_vhost(connection: dict[str, str]) -> None:
@@ -70,7 +73,7 @@ def _no_demo_keys(connection: dict[str, str]) -> None:
 
 
 BROKERS = [
-    pytest.param("kafka", _kafka, _nothing_to_remove, marks=pytest.mark.kafka, id="kafka"),
+    pytest.param("kafka", _kafka, _no_demo_topic, marks=pytest.mark.kafka, id="kafka"),
     pytest.param("rabbitmq", _rabbitmq, _no_demo_vhost, marks=pytest.mark.rabbitmq, id="rabbitmq"),
     pytest.param("nats", _nats, _no_demo_stream, marks=pytest.mark.nats, id="nats"),
     pytest.param("redis", _redis, _no_demo_keys, marks=pytest.mark.redis, id="redis"),
