@@ -128,7 +128,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _print_summary(result: DemoResult, out=sys.stdout) -> None:
-    print(f"\neventscope demo — order system on {result.broker}", file=out)
+    print(f"\neventscope demo — order system on {result.broker} ({result.destination})", file=out)
     rows = [
         ("published", result.published),
         ("processed (all groups ok)", result.processed),

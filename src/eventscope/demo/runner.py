@@ -42,6 +42,8 @@ class DemoOptions:
 @dataclass
 class DemoResult:
     broker: str
+    destination: str
+    """The topic's name on the broker for this run (``orders``, or ``orders-<run id>``)."""
     published: int
     resent: int
     processed: int
@@ -186,6 +188,7 @@ class _Demo:
         depth = sum(d.messages for d in self.transport.dead_letter_depths())
         return DemoResult(
             broker=self.options.broker,
+            destination=self.topic,
             published=self.published,
             resent=self.resent,
             processed=processed,
