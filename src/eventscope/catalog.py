@@ -43,6 +43,8 @@ class Attr:
     DEAD_LETTER_REASON = "eventscope.dead_letter.reason"
     DEAD_LETTER_DESTINATION = "eventscope.dead_letter.destination"
     LAG_TARGET = "eventscope.lag.target"
+    HEADER = "eventscope.header.name"
+    HEADER_PROBLEM = "eventscope.header.problem"
 
 
 class Outcome(enum.StrEnum):
@@ -53,6 +55,17 @@ class Outcome(enum.StrEnum):
     RETRY = "retry"
     DEAD_LETTER = "dead_letter"
     DUPLICATE = "duplicate"
+
+
+class HeaderProblem(enum.StrEnum):
+    """Why a consumer did not believe a header eventscope reads (a bounded label)."""
+
+    MALFORMED = "malformed"
+    """Not in the header's format (``eventscope-attempt: ²``, a publish time of ``soon``)."""
+    TOO_OLD = "too_old"
+    """A publish time further in the past than the consumer's maximum message age."""
+    IN_FUTURE = "in_future"
+    """A publish time further in the future than the clock-skew tolerance."""
 
 
 @dataclass(frozen=True)
@@ -244,6 +257,14 @@ DEAD_LETTER_MESSAGES = Metric(
     (Attr.SYSTEM, Attr.DESTINATION, Attr.CONSUMER_GROUP, Attr.DEAD_LETTER_REASON),
     "Messages routed to a dead-letter destination, by reason.",
 )
+INVALID_HEADERS = Metric(
+    "eventscope.consumer.invalid_headers",
+    Kind.COUNTER,
+    "{header}",
+    (Attr.SYSTEM, Attr.DESTINATION, Attr.CONSUMER_GROUP, Attr.HEADER, Attr.HEADER_PROBLEM),
+    "eventscope headers a consumer ignored, by header and problem (malformed, too_old, "
+    "in_future); a publish time it ignores is not counted as end-to-end latency.",
+)
 DEAD_LETTER_DEPTH = Metric(
     "eventscope.dead_letter.depth",
     Kind.GAUGE,
@@ -339,6 +360,7 @@ METRICS: tuple[Metric, ...] = (
     END_TO_END_DURATION,
     IN_FLIGHT,
     DEAD_LETTER_MESSAGES,
+    INVALID_HEADERS,
     DEAD_LETTER_DEPTH,
     CONSUMER_LAG,
     CONSUMER_LAG_DURATION,

@@ -1,0 +1,1 @@
+"""Fuzz suites (hypothesis): hostile input to the runtime and to the schema checker."""

@@ -14,8 +14,9 @@ from collections.abc import Callable
 import nats
 import pytest
 import redis
+from confluent_kafka.admin import AdminClient
 
-from eventscope.demo import DemoOptions, run_demo
+from eventscope.demo import DemoOptions, DemoResult, run_demo
 from tests.integration.rabbitmq.conftest import URL, management_get
 
 Connect = Callable[[pytest.FixtureRequest], dict[str, str]]
@@ -37,17 +38,20 @@ def _redis(request: pytest.FixtureRequest) -> dict[str, str]:
     return {"url": request.getfixturevalue("redis_url")}
 
 
-def _nothing_to_remove(connection: dict[str, str]) -> None:
-    """Nothing the Kafka demo must remove: on a given cluster it keeps its topics and
-    recreates them at its next run (the session's Tansu goes at the session's end)."""
+def _no_demo_topic(connection: dict[str, str], result: DemoResult) -> None:
+    """On a given cluster the demo deletes its own topics (``orders-<run id>``...)."""
+    admin = AdminClient({"bootstrap.servers": connection["bootstrap"]})
+    topics = admin.list_topics(timeout=10).topics
+    assert result.destination.startswith("orders-")
+    assert result.destination not in topics and f"{result.destination}.dlq" not in topics
 
 
-def _no_demo_vhost(connection: dict[str, str]) -> None:
+def _no_demo_vhost(connection: dict[str, str], result: DemoResult) -> None:
     vhosts = [v["name"] for v in management_get("/api/vhosts")]
     assert not any(v.startswith("eventscope-demo-") for v in vhosts)
 
 
-def _no_demo_stream(connection: dict[str, str]) -> None:
+def _no_demo_stream(connection: dict[str, str], result: DemoResult) -> None:
     async def stream_names() -> list[str]:
         nc = await nats.connect(connection["url"])
         try:
@@ -59,16 +63,18 @@ def _no_demo_stream(connection: dict[str, str]) -> None:
     assert leftovers == []
 
 
-def _no_demo_keys(connection: dict[str, str]) -> None:
+def _no_demo_keys(connection: dict[str, str], result: DemoResult) -> None:
     client = redis.Redis.from_url(connection["url"], decode_responses=True)
     try:
-        assert not client.exists("orders", "orders.dlq", "eventscope-demo:orders")
+        assert not client.exists(
+            "orders", "orders.dlq", "eventscope-demo:orders", "eventscope-demo-live:orders"
+        )
     finally:
         client.close()
 
 
 BROKERS = [
-    pytest.param("kafka", _kafka, _nothing_to_remove, marks=pytest.mark.kafka, id="kafka"),
+    pytest.param("kafka", _kafka, _no_demo_topic, marks=pytest.mark.kafka, id="kafka"),
     pytest.param("rabbitmq", _rabbitmq, _no_demo_vhost, marks=pytest.mark.rabbitmq, id="rabbitmq"),
     pytest.param("nats", _nats, _no_demo_stream, marks=pytest.mark.nats, id="nats"),
     pytest.param("redis", _redis, _no_demo_keys, marks=pytest.mark.redis, id="redis"),
@@ -79,7 +85,7 @@ BROKERS = [
 def test_the_demo_holds_its_invariants_and_leaves_nothing_behind(
     broker: str,
     connect: Connect,
-    assert_removed: Callable[[dict[str, str]], None],
+    assert_removed: Callable[[dict[str, str], DemoResult], None],
     request: pytest.FixtureRequest,
 ) -> None:
     connection = connect(request)
@@ -103,4 +109,4 @@ def test_the_demo_holds_its_invariants_and_leaves_nothing_behind(
     # Each group dead-letters a poison order once; billing may also give up on a good
     # order after three gateway timeouts in a row, which shipping then handles.
     assert result.dead_lettered <= result.dlq_depth <= 2 * result.dead_lettered
-    assert_removed(connection)
+    assert_removed(connection, result)

@@ -22,6 +22,7 @@ EXPECTED_PROMETHEUS_NAMES = {
     "eventscope_end_to_end_duration_seconds",
     "eventscope_consumer_in_flight",
     "eventscope_dead_letter_messages_total",
+    "eventscope_consumer_invalid_headers_total",
     "eventscope_dead_letter_depth",
     "eventscope_consumer_lag_messages",
     "eventscope_consumer_lag_duration_seconds",
@@ -92,6 +93,7 @@ def _exercise(bus: InMemoryBus) -> None:
     bus.subscribe("orders", "g", handle)
     for value in ("ok", "poison", "dup"):
         send(value)
+    bus.publish("orders", "forged", headers={"eventscope-published-at": "1"})
     bus.dispatch()
 
 

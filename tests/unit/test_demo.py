@@ -69,6 +69,12 @@ def test_cli_json_summary() -> None:
         (["--rate", "fast"], "--rate must be a number"),
         (["--poison-rate", "1.5"], "below 1"),
         (["--metrics-port", "70000"], "not a TCP port"),
+        (["--rate", "nan"], "--rate must be a finite number"),
+        (["--poison-rate", "nan"], "must be a finite number"),
+        (["--duplicate-rate", "nan"], "must be a finite number"),
+        (["--duration", "nan"], "--duration must be a finite number"),
+        (["--duration=-inf"], "--duration must be a finite number"),
+        (["--rate", "inf"], "--rate must be a finite number"),
     ],
 )
 def test_bad_flags_exit_2_with_a_reason(flags: list[str], complaint: str) -> None:

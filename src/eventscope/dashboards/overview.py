@@ -31,7 +31,15 @@ from eventscope.dashboards.panels import (
 )
 from eventscope.dashboards.variables import panel_scope
 from eventscope.monitoring import Kind, OverviewPanel, signals
-from eventscope.monitoring.promql import DESTINATION, GROUP, JOB, OUTCOME, Scope
+from eventscope.monitoring.promql import (
+    DESTINATION,
+    GROUP,
+    HEADER,
+    HEADER_PROBLEM,
+    JOB,
+    OUTCOME,
+    Scope,
+)
 
 W = "$__rate_interval"
 FLOW_LEGEND = f"{show(DESTINATION)} / {show(GROUP)}"
@@ -282,4 +290,20 @@ def _consumers(board: Board, c: _Context) -> None:
             links=[link_to(c.config, Kind.LAG)],
         ),
         width=12,
+    )
+    board.add(
+        OverviewPanel.INVALID_HEADERS,
+        time_series(
+            "Invalid headers by group",
+            catalog.INVALID_HEADERS.help
+            + " Anything above 0 is a sender writing broken or forged eventscope headers.",
+            [
+                Query(
+                    signals.invalid_header_rate(c.scope, W, (*BY_FLOW, HEADER, HEADER_PROBLEM)),
+                    f"{FLOW_LEGEND}: {show(HEADER)} {show(HEADER_PROBLEM)}",
+                )
+            ],
+            MESSAGES_PER_SECOND,
+        ),
+        width=24,
     )

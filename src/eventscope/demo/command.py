@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 
 from eventscope.catalog import MEMORY
@@ -18,6 +19,8 @@ def _positive(kind: type, name: str, allow_zero: bool = False):
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{name} must be a number, not {text!r}") from None
+        if not math.isfinite(value):  # nan compares false with everything: never "< 0"
+            raise argparse.ArgumentTypeError(f"{name} must be a finite number, not {text!r}")
         if value < 0 or (value == 0 and not allow_zero):
             raise argparse.ArgumentTypeError(f"{name} must be {'≥' if allow_zero else '>'} 0")
         return value
@@ -125,7 +128,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _print_summary(result: DemoResult, out=sys.stdout) -> None:
-    print(f"\neventscope demo — order system on {result.broker}", file=out)
+    print(f"\neventscope demo — order system on {result.broker} ({result.destination})", file=out)
     rows = [
         ("published", result.published),
         ("processed (all groups ok)", result.processed),

@@ -42,6 +42,8 @@ class DemoOptions:
 @dataclass
 class DemoResult:
     broker: str
+    destination: str
+    """The topic's name on the broker for this run (``orders``, or ``orders-<run id>``)."""
     published: int
     resent: int
     processed: int
@@ -78,21 +80,31 @@ class _Demo:
         self.options = options
         self.live = live
         self.registry = CollectorRegistry()
-        self.tally = TraceTally(TOPIC)
-        provider = TracerProvider()
-        self.configuration = configure(
-            "eventscope-demo",
-            registry=self.registry,
-            metrics_port=options.metrics_port,
-            tracer_provider=provider,
-            span_processors=[self.tally],
-            set_global=False,
-        )
         self.transport = create_transport(
             options.broker, {**options.connection, "partitions": options.partitions}
         )
-        self.configuration.watch(self.transport)
-        self.system = OrderSystem(self.transport, seed=options.seed)
+        try:
+            self.topic = self.transport.reserve(TOPIC)
+            self.tally = TraceTally(self.topic)
+            self.configuration = configure(
+                "eventscope-demo",
+                registry=self.registry,
+                metrics_port=options.metrics_port,
+                tracer_provider=TracerProvider(),
+                span_processors=[self.tally],
+                set_global=False,
+            )
+        except BaseException:
+            self.transport.stop()
+            raise
+        try:
+            self.configuration.watch(self.transport)
+            self.system = OrderSystem(self.transport, seed=options.seed, topic=self.topic)
+        except BaseException:
+            self.transport.stop()
+            self.configuration.shutdown()
+            telemetry.reset()
+            raise
         self.random = random.Random(options.seed)
         self.published = 0
         self.resent = 0
@@ -128,21 +140,21 @@ class _Demo:
                     time.sleep(delay)
 
     def lag(self) -> dict[str, int]:
-        return {g: self.transport.lag(g, TOPIC) for g in GROUPS}
+        return {g: self.transport.lag(g, self.topic) for g in GROUPS}
 
     def line(self) -> str:
-        r = self.registry
+        r, topic = self.registry, self.topic
         elapsed = time.monotonic() - self.started
-        processed = stats.outcome_count(r, TOPIC, "ok")
+        processed = stats.outcome_count(r, topic, "ok")
         lag = " ".join(f"{g}={n}" for g, n in self.lag().items())
         return (
             f"[{elapsed:5.1f}s] published {self.published} ({self.published / elapsed:.0f}/s)"
-            f" | handled ok {processed} | retried {stats.outcome_count(r, TOPIC, 'retry')}"
-            f" | dead-lettered {stats.outcome_count(r, TOPIC, 'dead_letter')}"
-            f" | duplicates {stats.outcome_count(r, TOPIC, 'duplicate')}"
-            f" | p50 {stats.latency_ms(r, catalog.PROCESS_DURATION, 0.5, TOPIC):.2f} ms"
-            f" p99 {stats.latency_ms(r, catalog.PROCESS_DURATION, 0.99, TOPIC):.2f} ms"
-            f" | e2e p99 {stats.latency_ms(r, catalog.END_TO_END_DURATION, 0.99, TOPIC):.2f} ms"
+            f" | handled ok {processed} | retried {stats.outcome_count(r, topic, 'retry')}"
+            f" | dead-lettered {stats.outcome_count(r, topic, 'dead_letter')}"
+            f" | duplicates {stats.outcome_count(r, topic, 'duplicate')}"
+            f" | p50 {stats.latency_ms(r, catalog.PROCESS_DURATION, 0.5, topic):.2f} ms"
+            f" p99 {stats.latency_ms(r, catalog.PROCESS_DURATION, 0.99, topic):.2f} ms"
+            f" | e2e p99 {stats.latency_ms(r, catalog.END_TO_END_DURATION, 0.99, topic):.2f} ms"
             f" | lag {lag}"
         )
 
@@ -162,7 +174,7 @@ class _Demo:
                         r,
                         catalog.PROCESS_OUTCOMES,
                         **{
-                            "messaging_destination_name": TOPIC,
+                            "messaging_destination_name": self.topic,
                             "messaging_consumer_group_name": g,
                             "eventscope_outcome": outcome,
                         },
@@ -170,24 +182,25 @@ class _Demo:
                 )
                 for outcome in ("ok", "retry", "dead_letter", "duplicate", "error")
             }
-            | {"lag": self.transport.lag(g, TOPIC)}
+            | {"lag": self.transport.lag(g, self.topic)}
             for g in GROUPS
         }
         depth = sum(d.messages for d in self.transport.dead_letter_depths())
         return DemoResult(
             broker=self.options.broker,
+            destination=self.topic,
             published=self.published,
             resent=self.resent,
             processed=processed,
-            retried=stats.outcome_count(r, TOPIC, "retry"),
+            retried=stats.outcome_count(r, self.topic, "retry"),
             dead_lettered=dead,
-            duplicates=stats.outcome_count(r, TOPIC, "duplicate"),
+            duplicates=stats.outcome_count(r, self.topic, "duplicate"),
             traced=self.tally.traced(),
             lag=sum(self.lag().values()),
             dlq_depth=depth,
-            p50_ms=stats.latency_ms(r, catalog.PROCESS_DURATION, 0.5, TOPIC),
-            p99_ms=stats.latency_ms(r, catalog.PROCESS_DURATION, 0.99, TOPIC),
-            e2e_p99_ms=stats.latency_ms(r, catalog.END_TO_END_DURATION, 0.99, TOPIC),
+            p50_ms=stats.latency_ms(r, catalog.PROCESS_DURATION, 0.5, self.topic),
+            p99_ms=stats.latency_ms(r, catalog.PROCESS_DURATION, 0.99, self.topic),
+            e2e_p99_ms=stats.latency_ms(r, catalog.END_TO_END_DURATION, 0.99, self.topic),
             seconds=round(seconds, 3),
             throughput_per_s=round(self.published / seconds, 1) if seconds else 0.0,
             drained=drained,

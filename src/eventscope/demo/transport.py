@@ -26,6 +26,15 @@ class Transport(LagSource, Protocol):
 
     system: str
 
+    def reserve(self, topic: str) -> str:
+        """The name ``topic`` has on the broker for this run, which no other run uses.
+
+        ``topic`` itself when the run is isolated anyway (the in-memory bus, a
+        RabbitMQ virtual host of its own, a Tansu of its own) or when no live run
+        holds it; another name otherwise.  The run then declares, publishes and
+        subscribes under that name, and its metrics carry it.
+        """
+
     def declare(self, topic: str, groups: Sequence[str]) -> None:
         """Create ``topic``, its dead-letter destination and the groups, empty."""
 

@@ -43,8 +43,10 @@ class OrderSystem:
         gateway_failure_rate: float = 0.03,
         work: bool = True,
         seed: int = 7,
+        topic: str = TOPIC,
     ) -> None:
         self.transport = transport
+        self.topic = topic
         self.gateway_failure_rate = gateway_failure_rate
         self.work = work
         self._random = random.Random(seed)
@@ -52,10 +54,10 @@ class OrderSystem:
         self.charged: set[str] = set()
         self.shipped: set[str] = set()
         # The producer's system is the transport's, known only now.
-        self.place_order = producer(TOPIC, system=transport.system)(self._send)
-        transport.declare(TOPIC, GROUPS)
-        transport.subscribe(TOPIC, BILLING, self.bill, max_attempts=MAX_ATTEMPTS)
-        transport.subscribe(TOPIC, SHIPPING, self.ship, max_attempts=MAX_ATTEMPTS)
+        self.place_order = producer(topic, system=transport.system)(self._send)
+        transport.declare(topic, GROUPS)
+        transport.subscribe(topic, BILLING, self.bill, max_attempts=MAX_ATTEMPTS)
+        transport.subscribe(topic, SHIPPING, self.ship, max_attempts=MAX_ATTEMPTS)
 
     def _chance(self) -> float:
         with self._random_lock:
@@ -67,7 +69,7 @@ class OrderSystem:
 
     def _send(self, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
         self.transport.publish(
-            TOPIC, payload, key=payload.get("customer_id"), headers=headers or {}
+            self.topic, payload, key=payload.get("customer_id"), headers=headers or {}
         )
 
     @consumer(group=BILLING, max_attempts=MAX_ATTEMPTS, deduplicate=100_000)

@@ -24,15 +24,21 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import INVALID_SPAN, Link, SpanKind, Status, StatusCode
 
-from eventscope.catalog import Attr, Outcome
+from eventscope.catalog import Attr, HeaderProblem, Outcome
 from eventscope.instrumentation import headers as h
 from eventscope.instrumentation import telemetry
 from eventscope.instrumentation.carriers import carrier_for
 from eventscope.instrumentation.context import BatchContext, MessageContext
+from eventscope.instrumentation.header_text import ascii_count
 from eventscope.instrumentation.messages import adapter_for
 from eventscope.instrumentation.meters import PROCESS, ConsumerMeter
 from eventscope.instrumentation.outcomes import outcome_of_failure
 from eventscope.instrumentation.propagation import Incoming, extract
+from eventscope.instrumentation.publish_window import (
+    DEFAULT_CLOCK_SKEW,
+    DEFAULT_MAX_AGE,
+    PublishWindow,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 _FAILED = frozenset({Outcome.ERROR, Outcome.RETRY, Outcome.DEAD_LETTER})
@@ -76,7 +82,9 @@ class _ConsumerCore:
         max_attempts: int | None,
         deduplicate: int,
         headers: Callable[[Any], Any] | None,
+        window: PublishWindow,
     ) -> None:
+        self.window = window
         self.destination = destination
         self.group = group
         self.system = system
@@ -110,12 +118,15 @@ class _ConsumerCore:
         incoming = extract(carrier, trace_context=self._tracing)
         system = self.system or adapter.system or "unknown"
         destination = self.destination or adapter.destination(message) or "unknown"
-        attempt = adapter.attempt(message) or _attempt_header(carrier.get(h.ATTEMPT))
+        attempt = adapter.attempt(message)
+        attempt_header = carrier.get(h.ATTEMPT) if attempt is None else None
+        if attempt_header is not None:
+            attempt = ascii_count(attempt_header)
         ctx = MessageContext(
             message,
             raw,
             incoming.event_id,
-            attempt,
+            max(1, attempt or 1),
             incoming.published_at,
             destination,
             self.group,
@@ -126,6 +137,17 @@ class _ConsumerCore:
             meter = self._recorder.consumer(system, destination, self.group)
             self._meters[(system, destination)] = meter
         ctx._meter = meter
+        published_at = incoming.published_at
+        if published_at is not None:
+            now = _now()  # the window's test inlined: this runs for every message
+            if now - self.window.max_age <= published_at <= now + self.window.clock_skew:
+                ctx._since = published_at
+            else:
+                meter.invalid_header(h.PUBLISHED_AT, self.window.problem(published_at, now))
+        elif carrier.get(h.PUBLISHED_AT) is not None:
+            meter.invalid_header(h.PUBLISHED_AT, HeaderProblem.MALFORMED)
+        if attempt_header is not None and attempt is None:
+            meter.invalid_header(h.ATTEMPT, HeaderProblem.MALFORMED)
         return ctx, incoming, system
 
     def _attributes(self, system: str, destination: str) -> dict[str, Any]:
@@ -190,8 +212,8 @@ class _ConsumerCore:
         """
         outcome, reason, error_type = self._outcome(ctx, exc)
         latency = None
-        if outcome is Outcome.OK and ctx.published_at is not None:
-            latency = max(0.0, now - ctx.published_at)
+        if outcome is Outcome.OK and ctx._since is not None:
+            latency = max(0.0, now - ctx._since)
         ctx._meter.completed(duration, error_type, outcome, latency, reason)
         return outcome, error_type, self._settle(ctx, outcome, reason, exc)
 
@@ -292,12 +314,6 @@ def _close_span(
     span.end()
 
 
-def _attempt_header(value: str | None) -> int:
-    if value is not None and value.isdigit() and len(value) < 7:
-        return max(1, int(value))
-    return 1
-
-
 def _message_position(fn: Callable[..., Any]) -> tuple[int, str, str | None]:
     """Where the message is in the handler's parameters, and the ``ctx`` parameter."""
     params = list(inspect.signature(fn).parameters.values())
@@ -321,6 +337,8 @@ def consumer(
     batch: bool = False,
     deduplicate: int = 0,
     headers: Callable[[Any], Any] | None = None,
+    max_message_age: float = DEFAULT_MAX_AGE,
+    clock_skew: float = DEFAULT_CLOCK_SKEW,
 ) -> Callable[[F], F]:
     """Instrument a message handler (sync or async).
 
@@ -331,15 +349,19 @@ def consumer(
     under one span linked to every producer.  ``deduplicate=N`` skips messages whose
     event id was among the last N finished (outcome ``duplicate``).  ``headers``
     extracts the header container from a message type eventscope does not know.
+    End-to-end latency is observed only for a publish time at most
+    ``max_message_age`` seconds old and ``clock_skew`` seconds ahead (default 7 days
+    and 5 minutes); others are counted in ``eventscope.consumer.invalid_headers``.
     """
     if max_attempts is not None and max_attempts < 1:
         raise ValueError("max_attempts must be at least 1")
     if batch and deduplicate:
         raise ValueError("deduplicate applies to single-message handlers, not batch=True")
+    window = PublishWindow(max_message_age, clock_skew)
 
     def decorate(fn: F) -> F:
         core = _ConsumerCore(
-            destination, group or fn.__name__, system, max_attempts, deduplicate, headers
+            destination, group or fn.__name__, system, max_attempts, deduplicate, headers, window
         )
         index, param_name, ctx_name = _message_position(fn)
         wrap = _wrap_batch if batch else _wrap_single

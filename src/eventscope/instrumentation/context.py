@@ -24,6 +24,7 @@ class MessageContext:
         "_meter",
         "_outcome",
         "_reason",
+        "_since",
         "_skip",
         "_started",
         "_token",
@@ -61,6 +62,7 @@ class MessageContext:
         self._adapter: Any = None
         self._meter: Any = None
         self._skip = False
+        self._since: float | None = None  # the publish time latency is measured from
         self._token: Any = None
         self._started = 0.0
 

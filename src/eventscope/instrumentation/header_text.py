@@ -3,7 +3,8 @@
 Every carrier reads through these: a value that is not text (or UTF-8 bytes), is
 longer than :data:`~eventscope.instrumentation.headers.MAX_VALUE_LENGTH` or contains
 CR, LF or NUL is treated as absent, so a hostile header can at worst start a new
-trace.
+trace.  Numbers are read strictly (:func:`ascii_count`): ``str.isdigit()`` accepts
+``²`` and ``①``, which ``int()`` then refuses.
 """
 
 from __future__ import annotations
@@ -47,4 +48,18 @@ def text_key(key: Any) -> str | None:
             return key.decode("utf-8")
         except UnicodeDecodeError:
             return None
+    return None
+
+
+def ascii_count(value: Any, max_digits: int = 6) -> int | None:
+    """A count written in ASCII digits (at most ``max_digits``), else ``None``."""
+    if isinstance(value, bytes):
+        value = value.decode("ascii", "replace")
+    if (
+        isinstance(value, str)
+        and 0 < len(value) <= max_digits
+        and value.isascii()
+        and value.isdigit()
+    ):
+        return int(value)
     return None

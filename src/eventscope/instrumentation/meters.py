@@ -20,7 +20,7 @@ from opentelemetry.metrics import CallbackOptions, Meter
 from opentelemetry.metrics import Observation as OtelObservation
 
 from eventscope import catalog
-from eventscope.catalog import Attr, Metric, Outcome
+from eventscope.catalog import Attr, HeaderProblem, Metric, Outcome
 from eventscope.instrumentation.buckets import Buckets
 from eventscope.instrumentation.lag_health import (
     HEALTH_GAUGES,
@@ -54,6 +54,9 @@ class ConsumerMeter(Protocol):
     def processed(self, duration: float, error_type: str | None) -> None:
         """One batch process operation ended."""
 
+    def invalid_header(self, header: str, problem: HeaderProblem) -> None:
+        """A message's ``header`` (one eventscope reads) was not believed."""
+
 
 class ProducerMeter(Protocol):
     def sent(self, duration: float, error_type: str | None) -> None: ...
@@ -71,7 +74,7 @@ class Recorder(Protocol):
 
 
 class _OtelConsumer:
-    __slots__ = ("_attrs", "_by_error", "_dead", "_outcomes", "_reasons", "_recorder")
+    __slots__ = ("_attrs", "_by_error", "_dead", "_invalid", "_outcomes", "_reasons", "_recorder")
 
     def __init__(self, recorder: OpenTelemetryRecorder, system: str, destination: str, group: str):
         self._recorder = recorder
@@ -83,6 +86,7 @@ class _OtelConsumer:
         self._by_error: dict[str | None, dict[str, str]] = {}
         self._outcomes = {o: {**self._attrs, Attr.OUTCOME: o.value} for o in Outcome}
         self._dead: dict[str, dict[str, str]] = {}
+        self._invalid: dict[tuple[str, HeaderProblem], dict[str, str]] = {}
         self._reasons = ReasonLimiter()
 
     def _process_attrs(self, error_type: str | None) -> dict[str, str]:
@@ -124,6 +128,13 @@ class _OtelConsumer:
 
     def processed(self, duration: float, error_type: str | None) -> None:
         self._recorder.process.record(duration, self._process_attrs(error_type))
+
+    def invalid_header(self, header: str, problem: HeaderProblem) -> None:
+        attrs = self._invalid.get((header, problem))
+        if attrs is None:
+            attrs = {**self._attrs, Attr.HEADER: header, Attr.HEADER_PROBLEM: problem.value}
+            self._invalid[(header, problem)] = attrs
+        self._recorder.invalid_headers.add(1, attrs)
 
 
 class _OtelProducer:
@@ -172,6 +183,7 @@ class OpenTelemetryRecorder:
         self.outcomes = counter(catalog.PROCESS_OUTCOMES)
         self.end_to_end = histogram(catalog.END_TO_END_DURATION)
         self.dead_letters = counter(catalog.DEAD_LETTER_MESSAGES)
+        self.invalid_headers = counter(catalog.INVALID_HEADERS)
         self.in_flight = meter.create_up_down_counter(
             catalog.IN_FLIGHT.name, unit=catalog.IN_FLIGHT.unit, description=catalog.IN_FLIGHT.help
         )
@@ -243,6 +255,10 @@ class _FanOutConsumer:
     def processed(self, duration: float, error_type: str | None) -> None:
         for m in self._meters:
             m.processed(duration, error_type)
+
+    def invalid_header(self, header: str, problem: HeaderProblem) -> None:
+        for m in self._meters:
+            m.invalid_header(header, problem)
 
 
 class _FanOutProducer:

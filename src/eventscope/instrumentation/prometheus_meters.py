@@ -16,7 +16,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from eventscope import catalog
-from eventscope.catalog import Metric, Outcome
+from eventscope.catalog import HeaderProblem, Metric, Outcome
 from eventscope.instrumentation.buckets import Buckets, histogram_buckets
 from eventscope.instrumentation.lag_health import (
     HEALTH_GAUGES,
@@ -48,6 +48,7 @@ class _PromConsumer:
         "_e2e",
         "_families",
         "_in_flight",
+        "_invalid",
         "_labels",
         "_outcomes",
         "_reasons",
@@ -63,6 +64,7 @@ class _PromConsumer:
         }
         self._by_error: dict[str | None, tuple[Any, Any]] = {}
         self._dead: dict[str, Any] = {}
+        self._invalid: dict[tuple[str, HeaderProblem], Any] = {}
         self._reasons = ReasonLimiter()
 
     def _children(self, error_type: str | None) -> tuple[Any, Any]:
@@ -105,6 +107,13 @@ class _PromConsumer:
 
     def processed(self, duration: float, error_type: str | None) -> None:
         (self._by_error.get(error_type) or self._children(error_type))[0].observe(duration)
+
+    def invalid_header(self, header: str, problem: HeaderProblem) -> None:
+        child = self._invalid.get((header, problem))
+        if child is None:
+            child = self._families.invalid_headers.labels(*self._labels, header, problem.value)
+            self._invalid[(header, problem)] = child
+        child.inc()
 
 
 class _PromProducer:
@@ -177,6 +186,7 @@ class PrometheusRecorder:
         self.end_to_end = family(catalog.END_TO_END_DURATION)
         self.in_flight = family(catalog.IN_FLIGHT)
         self.dead_letters = family(catalog.DEAD_LETTER_MESSAGES)
+        self.invalid_headers = family(catalog.INVALID_HEADERS)
         self._lag = _LagCollector()
         registry.register(self._lag)
 

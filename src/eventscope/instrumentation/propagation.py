@@ -23,8 +23,10 @@ from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags, Trace
 
 from eventscope.instrumentation import headers as h
 from eventscope.instrumentation.carriers import Carrier
+from eventscope.instrumentation.quiet_parsing import quietly
 
 _TRACEPARENT = re.compile(r"([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?")
+_PUBLISHED_AT = re.compile(r"[0-9]{1,11}(?:\.[0-9]{1,9})?", re.ASCII)
 _W3C_FIELDS = frozenset({h.TRACEPARENT, h.TRACESTATE, h.BAGGAGE})
 _baggage = W3CBaggagePropagator()
 
@@ -117,9 +119,10 @@ def extract(carrier: Carrier, *, trace_context: bool = True) -> Incoming:
                 span_context = _with_tracestate(span_context, tracestate)
             context = trace.set_span_in_context(NonRecordingSpan(span_context))
         if carrier.get(h.BAGGAGE) is not None:
-            context = _baggage.extract(carrier, context or Context(), getter=_getter)
+            start = context or Context()
+            context = quietly(lambda: _baggage.extract(carrier, start, getter=_getter))
     else:
-        context = propagate.extract(carrier, getter=_getter, context=Context())
+        context = quietly(lambda: propagate.extract(carrier, getter=_getter, context=Context()))
         remote = trace.get_current_span(context).get_span_context()
         span_context = remote if remote.is_valid else None
     return Incoming(
@@ -128,20 +131,20 @@ def extract(carrier: Carrier, *, trace_context: bool = True) -> Incoming:
 
 
 def _with_tracestate(span_context: SpanContext, value: str) -> SpanContext:
-    state = TraceState.from_header([value])
+    state = quietly(lambda: TraceState.from_header([value]))
     return SpanContext(
         span_context.trace_id, span_context.span_id, True, span_context.trace_flags, state
     )
 
 
 def _published_at(value: str | None) -> float | None:
-    if value is None or len(value) > 32:
+    """Decimal Unix seconds in ASCII digits (``float()`` alone takes ``nan``, ``1e9``,
+    ``_`` separators and Arabic-Indic digits); whether it is plausible *now* is the
+    consumer's :class:`~eventscope.instrumentation.publish_window.PublishWindow`."""
+    if value is None or _PUBLISHED_AT.fullmatch(value) is None:
         return None
-    try:
-        stamp = float(value)
-    except ValueError:
-        return None
-    return stamp if 0 < stamp < 1e11 else None
+    stamp = float(value)
+    return stamp if stamp > 0 else None
 
 
 def inject(carrier: Carrier, span: trace.Span, context: Context | None = None) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from eventscope.errors import UsageError
+from eventscope.lag.deadline import checked_seconds
 
 
 def check_known(broker: str, options: dict[str, Any], known: Iterable[str]) -> None:
@@ -34,12 +35,5 @@ def names_option(options: dict[str, Any], key: str) -> list[str] | None:
 
 
 def timeout_option(options: dict[str, Any]) -> float:
-    """Seconds to wait for each broker call (default 5)."""
-    value = options.get("timeout", 5.0)
-    try:
-        seconds = float(value)
-    except (TypeError, ValueError):
-        raise UsageError(f"timeout: expected seconds, got {value!r}") from None
-    if isinstance(value, bool) or not seconds > 0:
-        raise UsageError(f"timeout: expected a positive number of seconds, got {value!r}")
-    return seconds
+    """Seconds one collection may take (default 5): finite, above 0, at most an hour."""
+    return checked_seconds(options.get("timeout", 5.0), "timeout")

@@ -14,8 +14,10 @@ from typing import Any
 from prometheus_client import CollectorRegistry, start_http_server
 
 from eventscope.errors import UsageError
+from eventscope.lag.broker_options import timeout_option
 from eventscope.lag.collector import CollectorError, Snapshot
 from eventscope.lag.config import load_config
+from eventscope.lag.deadline import close_within, collect_within, describe
 from eventscope.lag.exporter import LagExporter
 from eventscope.lag.targets import COLLECTORS, build_collector
 
@@ -53,7 +55,9 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="a collector option (repeatable), e.g. vhost=/",
     )
     parser.add_argument(
-        "--timeout", type=float, default=5.0, help="seconds to wait for the broker (default 5)"
+        "--timeout",
+        default=5.0,
+        help="seconds the whole collection may take, connecting included (default 5)",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(run=_once)
@@ -87,14 +91,16 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
 def _once(args: argparse.Namespace) -> int:
     if args.broker is None:
         raise UsageError("--broker is required (or use 'eventscope lag serve --config ...')")
-    collector = build_collector(args.broker, _options(args))
+    options = _options(args)
+    timeout = timeout_option(options)
+    collector = build_collector(args.broker, options)
     try:
-        snapshot = collector.collect()
+        snapshot = collect_within(collector, timeout, describe(collector))
     except CollectorError as exc:
         print(f"eventscope lag: {args.broker}: {exc}", file=sys.stderr)
         return 1
     finally:
-        collector.close()
+        close_within(collector, 1.0)
     if args.json:
         print(json.dumps(_as_json(snapshot), indent=2))
     else:

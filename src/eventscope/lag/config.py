@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from eventscope.errors import UsageError
+from eventscope.lag.deadline import checked_seconds
 from eventscope.lag.targets import COLLECTORS
 
 DEFAULT_SCRAPE_TIMEOUT = 5.0
@@ -48,9 +49,13 @@ def load_config(path: str | Path) -> LagConfig:
 
     path = Path(path)
     try:
-        text = path.read_text()
+        text = path.read_bytes().decode("utf-8")
     except OSError as exc:
         raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise UsageError(
+            f"{path}: not UTF-8 text (byte {exc.start}: {exc.object[exc.start : exc.start + 1]!r})"
+        ) from None
     try:
         document = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -71,8 +76,12 @@ def parse_config(document: Any, source: str) -> LagConfig:
     if unknown:
         raise fail(sorted(unknown)[0], "unknown key (expected 'targets', 'scrape_timeout')")
     timeout = document.get("scrape_timeout", DEFAULT_SCRAPE_TIMEOUT)
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
-        raise fail("scrape_timeout", f"expected a positive number of seconds, got {timeout!r}")
+    if not isinstance(timeout, int | float):
+        raise fail("scrape_timeout", f"expected a number of seconds, got {timeout!r}")
+    try:
+        timeout = checked_seconds(timeout, "scrape_timeout")
+    except UsageError as exc:
+        raise UsageError(f"{source}: {exc}") from None
     raw_targets = document.get("targets")
     if not isinstance(raw_targets, list) or not raw_targets:
         raise fail("targets", "expected a non-empty list of targets")
@@ -99,4 +108,4 @@ def parse_config(document: Any, source: str) -> LagConfig:
             ):
                 raise fail(f"{where}.{key}", "expected a list of names")
         targets.append(Target(name, broker, options))
-    return LagConfig(targets, float(timeout))
+    return LagConfig(targets, timeout)

@@ -5,7 +5,9 @@ timeout, and exports the catalog's lag gauges for the targets that answered.  A
 target that failed or timed out exports no lag at all — a broker that is down must
 show up as ``eventscope_lag_target_up == 0`` and a growing
 ``eventscope_lag_collection_errors_total``, never as zero lag.  A target whose previous
-collection is still running is not asked again until it finishes.
+collection is still running is not asked again until it finishes.  Collections run
+in daemon threads, so a broker that never answers cannot keep the process from
+exiting.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 
@@ -23,6 +25,7 @@ from prometheus_client.registry import Collector
 
 from eventscope import catalog
 from eventscope.lag.collector import CollectorError, LagCollector, Snapshot
+from eventscope.lag.deadline import as_collector_error, close_within, in_daemon_thread
 from eventscope.lag.families import lag_families
 from eventscope.lag.readings import ConsumerReading, DepthReading, LagReading
 
@@ -59,9 +62,6 @@ class LagExporter(Collector):
     def __init__(self, collectors: dict[str, LagCollector], scrape_timeout: float) -> None:
         self.collectors = collectors
         self.scrape_timeout = scrape_timeout
-        self._pool = ThreadPoolExecutor(
-            max_workers=max(1, len(collectors)), thread_name_prefix="eventscope-lag"
-        )
         self._running: dict[str, Future] = {}
         self._errors: dict[tuple[str, str, str], int] = {}
         self._last_message: dict[str, str | None] = {}
@@ -89,8 +89,11 @@ class LagExporter(Collector):
                 )
             except CollectorError as exc:
                 outcomes[name] = TargetResult(None, 0.0, "unreachable", str(exc))
-            except Exception as exc:  # a collector bug must not take the exporter down
-                outcomes[name] = TargetResult(None, 0.0, type(exc).__name__, str(exc))
+            except Exception as exc:  # an unreadable answer must not take the exporter down
+                where = f"{self.collectors[name].system} target {name!r}"
+                outcomes[name] = TargetResult(
+                    None, 0.0, "invalid_answer", str(as_collector_error(exc, where))
+                )
         for name, outcome in outcomes.items():
             self._note(name, outcome)
         return outcomes
@@ -99,7 +102,8 @@ class LagExporter(Collector):
         with self._lock:
             running = self._running.get(name)
             if running is None or running.done():
-                running = self._pool.submit(_timed, self.collectors[name])
+                collector = self.collectors[name]
+                running = in_daemon_thread(lambda: _timed(collector), f"eventscope-lag-{name}")
                 self._running[name] = running
             return running
 
@@ -143,13 +147,10 @@ class LagExporter(Collector):
                 errors.add_metric([name, system, error_type], count)
         return [*families, up, duration, errors]
 
-    def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+    def close(self, seconds: float = 1.0) -> None:
+        """Close every collector, waiting at most ``seconds`` for each one that is stuck."""
         for collector in self.collectors.values():
-            try:
-                collector.close()
-            except Exception:
-                logger.debug("closing a lag collector failed", exc_info=True)
+            close_within(collector, seconds)
 
 
 def _timed(collector: LagCollector) -> tuple[Snapshot, float]:

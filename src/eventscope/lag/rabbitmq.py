@@ -27,7 +27,9 @@ Options (``lag.yaml`` keys): ``url`` — the management API, ``http://user:pass@
 from __future__ import annotations
 
 import base64
+import http.client
 import json
+import math
 import time
 import urllib.error
 import urllib.parse
@@ -39,10 +41,13 @@ from eventscope.catalog import RABBITMQ
 from eventscope.errors import UsageError
 from eventscope.lag.broker_options import check_known, names_option, timeout_option
 from eventscope.lag.collector import CollectorError, Snapshot
+from eventscope.lag.deadline import one_line, redacted
 from eventscope.lag.readings import ConsumerReading, DepthReading, LagReading
 
 DEFAULT_URL = "http://guest:guest@127.0.0.1:15672"
 MANAGEMENT_PORT = 15672
+MAX_ANSWER_BYTES = 64 * 1024 * 1024
+"""The largest answer read (a listing of ~100k queues); more is not a management API."""
 STATS_COLUMNS = "name,consumers,head_message_timestamp,message_stats.ack,message_stats.redeliver"
 
 
@@ -73,7 +78,7 @@ class RabbitMQCollector:
         where = f"the RabbitMQ management API at {self.base}"
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                return json.load(response)
+                body = response.read(MAX_ANSWER_BYTES + 1)
         except urllib.error.HTTPError as exc:
             if exc.code == 401:
                 raise CollectorError(
@@ -90,22 +95,40 @@ class RabbitMQCollector:
                 f"cannot reach {where} ({reason}); is RabbitMQ running with the "
                 "rabbitmq_management plugin enabled?"
             ) from exc
+        except http.client.HTTPException as exc:
+            raise CollectorError(
+                f"{where} does not speak HTTP ({one_line(exc)}); is the url the management "
+                f"API (port {MANAGEMENT_PORT}) rather than another server?"
+            ) from exc
+        if len(body) > MAX_ANSWER_BYTES:
+            raise CollectorError(f"{where} answered {path} with more than {MAX_ANSWER_BYTES} bytes")
+        try:
+            return json.loads(body)
         except ValueError as exc:
             raise CollectorError(
                 f"{where} answered {path} with something that is not JSON"
             ) from exc
 
     def collect(self) -> Snapshot:
+        try:
+            return self._collect()
+        except ValueError as exc:
+            raise CollectorError(
+                f"the RabbitMQ management API at {self.base} reported {exc}, not a count"
+            ) from exc
+
+    def _collect(self) -> Snapshot:
         vhost = urllib.parse.quote(self.vhost, safe="")
-        totals = self._get(f"/api/queues/{vhost}?disable_stats=true&enable_queue_totals=true")
-        stats = {q["name"]: q for q in self._get(f"/api/queues/{vhost}?columns={STATS_COLUMNS}")}
-        exchanges = _exchanges_by_queue(self._get(f"/api/bindings/{vhost}"))
+        totals = self._listing(f"/api/queues/{vhost}?disable_stats=true&enable_queue_totals=true")
+        sampled_queues = self._listing(f"/api/queues/{vhost}?columns={STATS_COLUMNS}")
+        stats = {q["name"]: q for q in sampled_queues}
+        exchanges = _exchanges_by_queue(self._listing(f"/api/bindings/{vhost}", named=False))
         now = time.time()
         snapshot = Snapshot()
         for queue in sorted(totals, key=lambda q: q["name"]):
             name = queue["name"]
-            ready = int(queue.get("messages_ready") or 0)
-            unacked = int(queue.get("messages_unacknowledged") or 0)
+            ready = _count(queue, "messages_ready")
+            unacked = _count(queue, "messages_unacknowledged")
             if self._is_dead_letter(name):
                 snapshot.dead_letters.append(DepthReading(RABBITMQ.name, name, ready + unacked))
                 if self.groups is None or name not in self.groups:
@@ -115,7 +138,9 @@ class RabbitMQCollector:
             sampled = stats.get(name, {})
             bound = exchanges.get(name, set())
             destination = next(iter(bound)) if len(bound) == 1 else name
-            message_stats = sampled.get("message_stats") or {}
+            message_stats = sampled.get("message_stats")
+            if not isinstance(message_stats, dict):
+                message_stats = {}
             snapshot.lag.append(
                 LagReading(
                     RABBITMQ.name,
@@ -125,7 +150,7 @@ class RabbitMQCollector:
                     ready,
                     _head_age(ready, sampled.get("head_message_timestamp"), now),
                     unacked,
-                    message_stats.get("ack"),
+                    _count(message_stats, "ack", None),
                 )
             )
             snapshot.consumers.append(
@@ -133,11 +158,24 @@ class RabbitMQCollector:
                     RABBITMQ.name,
                     destination,
                     name,
-                    sampled.get("consumers"),
-                    message_stats.get("redeliver"),
+                    _count(sampled, "consumers", None),
+                    _count(message_stats, "redeliver", None),
                 )
             )
         return snapshot
+
+    def _listing(self, path: str, *, named: bool = True) -> list[dict[str, Any]]:
+        """A JSON list of objects (each with a string ``name`` if ``named``), checked."""
+        answer = self._get(path)
+        if not isinstance(answer, list) or not all(
+            isinstance(item, dict) and (not named or isinstance(item.get("name"), str))
+            for item in answer
+        ):
+            raise CollectorError(
+                f"the RabbitMQ management API at {self.base} answered {path} with JSON "
+                "that is not a list of named objects; is the url the management API?"
+            )
+        return answer
 
     def _is_dead_letter(self, queue: str) -> bool:
         if self.dead_letters is not None:
@@ -151,15 +189,27 @@ class RabbitMQCollector:
 def _exchanges_by_queue(bindings: list[dict[str, Any]]) -> dict[str, set[str]]:
     found: dict[str, set[str]] = {}
     for binding in bindings:
-        if binding.get("destination_type") == "queue" and binding.get("source"):
-            found.setdefault(binding["destination"], set()).add(binding["source"])
+        source, destination = binding.get("source"), binding.get("destination")
+        is_queue = binding.get("destination_type") == "queue"
+        if is_queue and source and isinstance(source, str) and isinstance(destination, str):
+            found.setdefault(destination, set()).add(source)
     return found
+
+
+def _count(item: dict[str, Any], key: str, missing: int | None = 0) -> int | None:
+    """A non-negative integer field; ValueError if it holds anything else."""
+    value = item.get(key)
+    if value is None:
+        return missing
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{key}={value!r}")
+    return value
 
 
 def _head_age(ready: int, head_timestamp: Any, now: float) -> float | None:
     if ready == 0:
         return 0.0
-    if isinstance(head_timestamp, int | float):
+    if isinstance(head_timestamp, int | float) and math.isfinite(head_timestamp):
         return max(0.0, now - head_timestamp)
     return None
 
@@ -173,7 +223,7 @@ def management_endpoint(url: str) -> tuple[str, str, str, str]:
     parsed = urllib.parse.urlsplit(url)
     if parsed.scheme not in ("http", "https", "amqp", "amqps") or not parsed.hostname:
         raise UsageError(
-            f"url {_redacted(url)!r}: expected http://user:password@host:15672 "
+            f"url {redacted(url)!r}: expected http://user:password@host:15672 "
             "(the management API) or an amqp:// URL"
         )
     user = urllib.parse.unquote(parsed.username or "guest")
@@ -187,16 +237,9 @@ def management_endpoint(url: str) -> tuple[str, str, str, str]:
     try:
         port = parsed.port
     except ValueError as exc:
-        raise UsageError(f"url {_redacted(url)!r}: the port is not a number") from exc
+        raise UsageError(f"url {redacted(url)!r}: the port is not a number") from exc
     netloc = f"{host}:{port}" if port else host
     return f"{parsed.scheme}://{netloc}{parsed.path.rstrip('/')}", user, password, "/"
-
-
-def _redacted(url: str) -> str:
-    parsed = urllib.parse.urlsplit(url)
-    if parsed.password is None:
-        return url
-    return url.replace(f":{parsed.password}@", ":***@", 1)
 
 
 def from_options(options: dict[str, Any]) -> RabbitMQCollector:

@@ -55,6 +55,7 @@ class OverviewPanel(PanelId):
     CONSUMERS_ROW = 18
     IN_FLIGHT = 19
     LAG = 20
+    INVALID_HEADERS = 21
 
 
 @unique

@@ -26,6 +26,8 @@ OUTCOME = catalog.prometheus_label(Attr.OUTCOME)
 ERROR_TYPE = catalog.prometheus_label(Attr.ERROR_TYPE)
 REASON = catalog.prometheus_label(Attr.DEAD_LETTER_REASON)
 LAG_TARGET = catalog.prometheus_label(Attr.LAG_TARGET)
+HEADER = catalog.prometheus_label(Attr.HEADER)
+HEADER_PROBLEM = catalog.prometheus_label(Attr.HEADER_PROBLEM)
 
 _RE2_SPECIAL = set("\\.+*?()|[]{}^$")
 

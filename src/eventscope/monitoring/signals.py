@@ -19,6 +19,8 @@ from eventscope.monitoring.promql import (
     DESTINATION,
     ERROR_TYPE,
     GROUP,
+    HEADER,
+    HEADER_PROBLEM,
     JOB,
     LAG_TARGET,
     LE,
@@ -177,6 +179,13 @@ def members(scope: Scope, labels: Iterable[str] = FLOW) -> str:
 
 def redelivered(scope: Scope, labels: Iterable[str] = FLOW) -> str:
     return _sum(labels, series(catalog.CONSUMER_REDELIVERED, scope))
+
+
+def invalid_header_rate(
+    scope: Scope, window: str, labels: Iterable[str] = (*FLOW, HEADER, HEADER_PROBLEM)
+) -> str:
+    """Headers consumers did not believe (a forged publish time, a malformed attempt)."""
+    return _sum(labels, _rate(catalog.INVALID_HEADERS, scope, window))
 
 
 # --- dead letters -------------------------------------------------------------------

@@ -11,16 +11,19 @@ was published, and then the broker's own counts must show nothing left.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from eventscope.catalog import Outcome
+from eventscope.errors import UsageError
 from eventscope.instrumentation.brokers import settlement
 from eventscope.lag.collector import CollectorError, LagCollector, Snapshot
 from eventscope.lag.readings import ConsumerReading, DepthReading, LagReading
 
 logger = logging.getLogger("eventscope.demo")
+MAX_BACKOFF = 2.0
 
 
 class BrokerTransport:
@@ -94,3 +97,32 @@ def decide(
 def finished(decision: settlement.Decision | None) -> bool:
     """Whether a message left its group for good (anything but a retry)."""
     return decision is None or decision.outcome is not Outcome.RETRY
+
+
+class Backoff:
+    """Waits after a dropped connection: 50 ms, doubling up to 2 s; logs each outage once.
+
+    With ``give_up_after``, an outage longer than that many seconds ends the run with a
+    :class:`UsageError` (the broker is gone, not blinking).
+    """
+
+    def __init__(self, what: str, give_up_after: float | None = None) -> None:
+        self.what = what
+        self.delay = 0.0
+        self.give_up_after = give_up_after
+        self.since = 0.0
+
+    def wait(self, exc: Exception, stopping: threading.Event) -> None:
+        now = time.monotonic()
+        if not self.delay:
+            self.since = now
+            logger.warning("%s lost its connection (%s); reconnecting", self.what, exc)
+        elif self.give_up_after is not None and now - self.since > self.give_up_after:
+            raise UsageError(f"{self.what}: no connection for {self.give_up_after:g} s ({exc})")
+        self.delay = min(MAX_BACKOFF, self.delay * 2 or 0.05)
+        stopping.wait(self.delay)
+
+    def reset(self) -> None:
+        if self.delay:
+            logger.info("%s reconnected", self.what)
+        self.delay = 0.0

@@ -1,8 +1,11 @@
 """The demo on Kafka, with confluent-kafka and eventscope's Kafka wrappers.
 
-``--bootstrap host:port`` runs it on an existing cluster: the demo deletes and
-recreates its topics (``orders``, ``orders.dlq``) and consumer groups first.  Without
-it, the demo starts its own Tansu broker (see :mod:`.tansu`) and stops it at the end.
+``--bootstrap host:port`` runs it on an existing cluster, under names of its own:
+topics ``orders-<run id>`` and ``orders-<run id>.dlq``, consumer groups
+``billing-<run id>`` and ``shipping-<run id>`` (reported under their plain names, as the
+consumers' metrics are), all deleted at the end; so runs on one cluster never meet, and
+nothing of anyone else's is touched.  Without it, the demo starts its own Tansu broker
+(see :mod:`.tansu`), uses the plain names, and stops it at the end.
 
 Each consumer group is one ``confluent_kafka.Consumer`` in a thread, wrapped by
 :func:`~eventscope.instrumentation.brokers.kafka.instrument_consumer`: handlers get
@@ -21,7 +24,9 @@ import json
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from confluent_kafka import (
@@ -118,20 +123,28 @@ class KafkaTransport:
         self._lock = threading.Lock()
         self._snapshot = Snapshot()
         self._taken = float("-inf")
+        self._suffix = "" if broker is not None else f"-{uuid.uuid4().hex[:8]}"
+        """Appended to topic and group names on a cluster the demo shares with others."""
+        self._topics: list[str] = []
 
     # --- topics and groups ----------------------------------------------------------
 
+    def reserve(self, topic: str) -> str:
+        """The plain name on its own Tansu; ``<topic>-<run id>`` on a shared cluster."""
+        return topic + self._suffix
+
     def declare(self, topic: str, groups: Sequence[str]) -> None:
         dead_letter = KAFKA.dead_letter_destination(topic)
-        if self._broker is None:
-            self._delete([topic, dead_letter], list(groups))
         self._create({topic: self.partitions, dead_letter: 1})
+        self._topics += [topic, dead_letter]
         self._collector = KafkaLagCollector(
-            self.bootstrap, groups=list(groups), dead_letters=[dead_letter]
+            self.bootstrap,
+            groups=[group + self._suffix for group in groups],
+            dead_letters=[dead_letter],
         )
 
     def _delete(self, topics: list[str], groups: list[str]) -> None:
-        """Fresh state on a shared cluster: drop the demo's topics and groups."""
+        """On a shared cluster, at the end: drop this run's own topics and groups."""
         futures = [
             *self._admin.delete_topics(topics, request_timeout=ADMIN_TIMEOUT).values(),
             *self._admin.delete_consumer_groups(groups, request_timeout=ADMIN_TIMEOUT).values(),
@@ -147,25 +160,14 @@ class KafkaTransport:
                     raise UsageError(f"kafka at {self.bootstrap}: {exc.args[0].str()}") from exc
 
     def _create(self, topics: dict[str, int]) -> None:
-        """Create the topics, retrying while a deletion is still under way."""
-        deadline = time.monotonic() + 30
-        waiting = dict(topics)
-        while waiting:
-            new = [NewTopic(name, partitions, 1) for name, partitions in waiting.items()]
-            futures = self._admin.create_topics(new, request_timeout=ADMIN_TIMEOUT)
-            for name, future in futures.items():
-                try:
-                    future.result(ADMIN_TIMEOUT)
-                    del waiting[name]
-                except KafkaException as exc:
-                    if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
-                        raise UsageError(
-                            f"kafka at {self.bootstrap}: cannot create {name}: {exc.args[0].str()}"
-                        ) from exc
-            if waiting and time.monotonic() > deadline:
-                raise UsageError(f"kafka at {self.bootstrap}: {', '.join(waiting)} not recreated")
-            if waiting:
-                time.sleep(0.5)
+        new = [NewTopic(name, partitions, 1) for name, partitions in topics.items()]
+        for name, future in self._admin.create_topics(new, request_timeout=ADMIN_TIMEOUT).items():
+            try:
+                future.result(ADMIN_TIMEOUT)
+            except KafkaException as exc:
+                raise UsageError(
+                    f"kafka at {self.bootstrap}: cannot create {name}: {exc.args[0].str()}"
+                ) from exc
 
     # --- messages -----------------------------------------------------------------
 
@@ -182,7 +184,7 @@ class KafkaTransport:
     ) -> None:
         # max_attempts is the handlers' own policy (@consumer(max_attempts=...)); the
         # wrapper carries out what they decide.
-        config = {**self._config, **_CONSUMER, "group.id": group}
+        config = {**self._config, **_CONSUMER, "group.id": group + self._suffix}
         self._subscriptions.append(_Subscription(config, topic, handler, self._dead_letters))
         self._groups.append((group, topic))
 
@@ -238,6 +240,8 @@ class KafkaTransport:
         self._dead_letters.flush(ADMIN_TIMEOUT)
         if self._broker is not None:
             self._broker.stop()
+        elif self._topics:
+            self._delete(self._topics, [group + self._suffix for group, _ in self._groups])
 
     # --- lag ------------------------------------------------------------------------
 
@@ -245,9 +249,18 @@ class KafkaTransport:
         with self._lock:
             if self._collector is None:
                 return Snapshot()
-            self._snapshot = self._collector.collect()
+            snapshot = self._collector.collect()
+            self._snapshot = Snapshot(
+                [replace(r, group=self._plain(r.group)) for r in snapshot.lag],
+                [replace(c, group=self._plain(c.group)) for c in snapshot.consumers],
+                snapshot.dead_letters,
+            )
             self._taken = time.monotonic()
             return self._snapshot
+
+    def _plain(self, group: str) -> str:
+        """A group's name as the consumers report it (without this run's suffix)."""
+        return group.removesuffix(self._suffix) if self._suffix else group
 
     def _recent(self) -> Snapshot:
         """The last snapshot if it is fresh, else a new one (scrapes ask three times)."""

@@ -16,6 +16,10 @@ class MemoryTransport:
     def __init__(self, bus: InMemoryBus) -> None:
         self.bus = bus
 
+    def reserve(self, topic: str) -> str:
+        """The bus belongs to this run."""
+        return topic
+
     def declare(self, topic: str, groups: Sequence[str]) -> None:
         self.bus.create_topic(topic)
 

@@ -3,7 +3,11 @@
 One stream per topic, ``EVENTSCOPE_DEMO_<TOPIC>``, capturing the topic's subject and its
 ``<topic>.dlq`` dead-letter subject; it is deleted and created again at the start of a
 run (a stream of another name that already captures the subject makes the run stop
-with a clear message rather than touch it) and deleted at the end.  Each consumer group
+with a clear message rather than touch it) and deleted at the end.  A run first claims
+the topic's name in the ``EVENTSCOPE_DEMO_CLAIMS`` key-value bucket (entries expire
+after a minute; the run renews its own every few seconds): a second run at the same
+time finds the claim and uses ``<topic>-<run id>``, so neither deletes the other's
+stream, and a killed run's stream is replaced only once its claim has expired.  Each consumer group
 is a durable pull consumer filtered on the topic, fetching batches; a retry is a
 ``nak()`` (JetStream redelivers and counts deliveries), a dead-letter is published to
 ``<topic>.dlq`` and the original ``term()``-ed.
@@ -21,6 +25,7 @@ import json
 import logging
 import re
 import threading
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -39,6 +44,9 @@ from eventscope.lag.nats import NatsCollector
 logger = logging.getLogger("eventscope.demo")
 DEFAULT_URL = "nats://127.0.0.1:4222"
 FETCH_BATCH = 20
+CLAIMS = "EVENTSCOPE_DEMO_CLAIMS"
+CLAIM_SECONDS = 60.0
+RENEW_SECONDS = 5.0
 
 
 def stream_name(topic: str) -> str:
@@ -86,6 +94,10 @@ class NatsTransport(BrokerTransport):
         self.subscriptions: list[_Subscription] = []
         self.streams: list[str] = []
         self.tasks: list[Any] = []
+        self.run_id = uuid.uuid4().hex[:8]
+        self.claims: dict[str, int] = {}
+        """Claimed topic name → revision of its claim entry."""
+        self.kv: Any = None
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(
             target=self.loop.run_forever, name="eventscope-nats", daemon=True
@@ -101,6 +113,42 @@ class NatsTransport(BrokerTransport):
 
     def _run(self, coroutine: Any, timeout: float = 30.0) -> Any:
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    def reserve(self, topic: str) -> str:
+        """``topic`` if no live run claims it, else ``<topic>-<run id>``; claimed."""
+        return self._run(self._reserve(topic))
+
+    async def _reserve(self, topic: str) -> str:
+        if self.kv is None:
+            self.kv = await self.js.create_key_value(bucket=CLAIMS, ttl=CLAIM_SECONDS)
+        for name in (topic, f"{topic}-{self.run_id}"):
+            key = re.sub(r"[^A-Za-z0-9_=-]", "_", name)
+            try:
+                self.claims[key] = await self.kv.create(key, self.run_id.encode())
+            except nats.js.errors.KeyWrongLastSequenceError:
+                continue  # a live run holds it
+            return name
+        raise UsageError(f"NATS demo names {topic!r} and its run's are both taken")
+
+    async def _renew(self) -> None:
+        """Keep this run's claims alive until it stops."""
+        renew_at = self.loop.time() + RENEW_SECONDS
+        while not self.stopping.is_set():
+            await asyncio.sleep(0.1)  # short naps: stop() must not wait for a renewal
+            if self.loop.time() < renew_at:
+                continue
+            renew_at = self.loop.time() + RENEW_SECONDS
+            for key, revision in list(self.claims.items()):
+                try:
+                    self.claims[key] = await self.kv.update(key, self.run_id.encode(), revision)
+                except (nats.errors.Error, nats.js.errors.Error) as exc:
+                    logger.warning("NATS demo claim on %s not renewed: %s", key, exc)
+
+    async def _release(self) -> None:
+        for key, revision in self.claims.items():
+            with contextlib.suppress(nats.errors.Error, nats.js.errors.Error):
+                await self.kv.delete(key, last=revision)
+        self.claims.clear()
 
     def declare(self, topic: str, groups: Sequence[str]) -> None:
         self._run(self._declare(topic, groups))
@@ -148,6 +196,9 @@ class NatsTransport(BrokerTransport):
         return json.loads(message.data)
 
     def start(self) -> None:
+        renew = asyncio.run_coroutine_threadsafe(self._renew(), self.loop)
+        renew.add_done_callback(_log_failure)
+        self.tasks.append(renew)
         for subscription in self.subscriptions:
             future = asyncio.run_coroutine_threadsafe(subscription.run(), self.loop)
             future.add_done_callback(_log_failure)
@@ -172,6 +223,7 @@ class NatsTransport(BrokerTransport):
         for name in self.streams:
             with contextlib.suppress(nats.js.errors.NotFoundError):
                 await self.js.delete_stream(name)
+        await self._release()
         await self.nc.close()
 
     def _stop_loop(self) -> None:

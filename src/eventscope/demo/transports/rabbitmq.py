@@ -9,12 +9,18 @@ dead-letter into (``x-dead-letter-exchange`` ``""`` with the DLQ as routing key)
 Retries are requeues, counted by the quorum queue itself (``x-delivery-count``).
 
 Consumers run one thread each, with their own connection, as pika requires; handlers
-receive :class:`~eventscope.instrumentation.brokers.rabbitmq.Delivery` objects.
+receive :class:`~eventscope.instrumentation.brokers.rabbitmq.Delivery` objects.  A
+connection that drops (a broker restart, an operator closing it) is opened again with
+backoff, by the publisher and by each consumer: RabbitMQ requeues what was delivered
+and not acknowledged, and the consumers' deduplication records a message handled
+twice as a duplicate.  A publish whose confirmation was lost is sent again, for the
+same reason safely.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import logging
 import threading
@@ -30,7 +36,7 @@ import pika
 import pika.exceptions
 
 from eventscope.catalog import RABBITMQ
-from eventscope.demo.transports.broker_base import BrokerTransport, decide, finished
+from eventscope.demo.transports.broker_base import Backoff, BrokerTransport, decide, finished
 from eventscope.errors import UsageError
 from eventscope.instrumentation.brokers.rabbitmq import Delivery, carry_out
 from eventscope.lag.rabbitmq import RabbitMQCollector, management_endpoint
@@ -38,6 +44,10 @@ from eventscope.lag.rabbitmq import RabbitMQCollector, management_endpoint
 logger = logging.getLogger("eventscope.demo")
 DEFAULT_URL = "amqp://guest:guest@127.0.0.1:5672/"
 PREFETCH = 20
+OUTAGE_SECONDS = 30.0
+"""How long a lost connection is retried before the run gives up."""
+_DROPPED = (pika.exceptions.AMQPConnectionError, pika.exceptions.AMQPChannelError)
+"""What pika raises when the connection or channel under a call is gone."""
 
 
 class _Management:
@@ -90,15 +100,27 @@ class _Subscription:
                 self.settled += 1
 
     def run(self) -> None:
+        stopping = self.transport.stopping
+        retrying = Backoff(f"rabbitmq group {self.queue}", give_up_after=OUTAGE_SECONDS)
+        while not stopping.is_set():
+            try:
+                self._consume(retrying)
+            except _DROPPED as exc:
+                retrying.wait(exc, stopping)
+
+    def _consume(self, retrying: Backoff) -> None:
         connection = pika.BlockingConnection(self.transport.parameters)
         try:
             channel = connection.channel()
             channel.basic_qos(prefetch_count=PREFETCH)
             channel.basic_consume(self.queue, self.on_message)
+            retrying.reset()
             while not self.transport.stopping.is_set():
                 connection.process_data_events(time_limit=0.05)
         finally:
-            connection.close()
+            if connection.is_open:
+                with contextlib.suppress(*_DROPPED):
+                    connection.close()
 
 
 class RabbitMQTransport(BrokerTransport):
@@ -124,12 +146,34 @@ class RabbitMQTransport(BrokerTransport):
             {"configure": ".*", "write": ".*", "read": ".*"},
         )
         try:
-            self.connection = pika.BlockingConnection(self.parameters)
+            self._connect()
         except pika.exceptions.AMQPError as exc:
             self._delete_vhost()
             raise UsageError(f"cannot connect to RabbitMQ at {url}: {exc!r}") from exc
+
+    def _connect(self) -> None:
+        self.connection = pika.BlockingConnection(self.parameters)
         self.channel = self.connection.channel()
         self.channel.confirm_delivery()
+
+    def _with_connection(self, call: Callable[[], Any]) -> Any:
+        """``call()`` on the publisher's connection, reopened with backoff if it dropped."""
+        retrying = Backoff("rabbitmq demo publisher", give_up_after=OUTAGE_SECONDS)
+        while True:
+            try:
+                if not (self.connection.is_open and self.channel.is_open):
+                    with contextlib.suppress(Exception):  # a broken one: only tidying up
+                        self.connection.close()
+                    self._connect()
+                result = call()
+                retrying.reset()
+                return result
+            except _DROPPED as exc:
+                retrying.wait(exc, self.stopping)
+
+    def reserve(self, topic: str) -> str:
+        """The run has a virtual host of its own."""
+        return topic
 
     def declare(self, topic: str, groups: Sequence[str]) -> None:
         dlq = RABBITMQ.dead_letter_destination(topic)
@@ -160,7 +204,10 @@ class RabbitMQTransport(BrokerTransport):
             delivery_mode=pika.DeliveryMode.Persistent,
             timestamp=int(time.time()),
         )
-        self.channel.basic_publish(topic, key or "", json.dumps(payload).encode(), properties)
+        body = json.dumps(payload).encode()
+        self._with_connection(
+            lambda: self.channel.basic_publish(topic, key or "", body, properties)
+        )
         with self.lock:
             self.published[topic] = self.published.get(topic, 0) + 1
 
@@ -180,7 +227,7 @@ class RabbitMQTransport(BrokerTransport):
             subscription.thread.start()
 
     def _pause(self, seconds: float) -> None:
-        self.connection.process_data_events(time_limit=seconds)
+        self._with_connection(lambda: self.connection.process_data_events(time_limit=seconds))
 
     def _settled(self) -> bool:
         with self.lock:
@@ -196,7 +243,8 @@ class RabbitMQTransport(BrokerTransport):
                 subscription.thread.join(timeout=10)
         try:
             if self.connection.is_open:
-                self.connection.close()
+                with contextlib.suppress(*_DROPPED):
+                    self.connection.close()
         finally:
             self.collector.close()
             self._delete_vhost()

@@ -34,6 +34,7 @@ from eventscope.catalog import NATS, Outcome
 from eventscope.instrumentation import headers as h
 from eventscope.instrumentation.brokers import settlement
 from eventscope.instrumentation.carriers import MappingCarrier
+from eventscope.instrumentation.header_text import ascii_count
 from eventscope.instrumentation.messages import register_message_type
 from eventscope.instrumentation.producer_decorator import producer
 
@@ -171,8 +172,8 @@ def consumer(
 
 def _count_attempt(msg: Msg) -> None:
     headers = msg.headers if msg.headers is not None else {}
-    current = headers.get(h.ATTEMPT, "1")
-    headers[h.ATTEMPT] = str((int(current) if current.isdigit() else 1) + 1)
+    current = ascii_count(headers.get(h.ATTEMPT)) or 1
+    headers[h.ATTEMPT] = str(current + 1)
     msg.headers = headers
 
 

@@ -37,6 +37,7 @@ from eventscope.catalog import AWS_SQS, Attr, Outcome
 from eventscope.instrumentation import headers as h
 from eventscope.instrumentation.brokers.dead_letter_span import note_dead_letter
 from eventscope.instrumentation.brokers.sqs_attributes import SqsAttributesCarrier
+from eventscope.instrumentation.header_text import ascii_count
 from eventscope.instrumentation.messages import register_message_type
 from eventscope.instrumentation.producer_decorator import producer as _producer
 
@@ -76,7 +77,7 @@ class SqsMessageAdapter:
 
     def attempt(self, message: SqsMessage) -> int | None:
         count = message.get("Attributes", {}).get(RECEIVE_COUNT)
-        return int(count) if isinstance(count, str) and count.isdigit() else None
+        return ascii_count(count, max_digits=9)
 
     def attributes(self, message: SqsMessage) -> dict[str, Any] | None:
         body = message.get("Body")
