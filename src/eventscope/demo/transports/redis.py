@@ -234,13 +234,25 @@ class RedisTransport(BrokerTransport):
         for thread in self.threads:
             thread.join(timeout=10)
         try:
-            for name in self.claimed:
-                dlq = REDIS.dead_letter_destination(name)
-                self.raw.delete(name, dlq, MARKER + name)
-                self.raw.eval(_RELEASE, 1, LIVE + name, self.run_id)
+            self._remove_claimed()
         finally:
             self.collector.close()
             self.raw.close()
+
+    def _remove_claimed(self) -> None:
+        """Delete this run's streams and release its claims, across dropped connections
+        (every step is idempotent, so a step whose reply was lost is simply repeated)."""
+        retrying = Backoff("redis demo clean-up", give_up_after=OUTAGE_SECONDS)
+        not_stopping = threading.Event()  # ``self.stopping`` is set: it would not wait
+        while True:
+            try:
+                for name in self.claimed:
+                    dlq = REDIS.dead_letter_destination(name)
+                    self.raw.delete(name, dlq, MARKER + name)
+                    self.raw.eval(_RELEASE, 1, LIVE + name, self.run_id)
+                return
+            except redis.exceptions.ConnectionError as exc:
+                retrying.wait(exc, not_stopping)
 
 
 def create(options: dict[str, Any]) -> RedisTransport:
