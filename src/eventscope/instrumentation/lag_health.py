@@ -22,9 +22,6 @@ from eventscope import catalog
 from eventscope.lag.collector import Snapshot
 from eventscope.lag.observations import Observation
 from eventscope.lag.readings import (
-    ConsumerReading,
-    DepthReading,
-    LagReading,
     LagSource,
     consumer_readings,
 )
@@ -52,22 +49,6 @@ class TargetHealth:
 _FAILED_KINDS: set[str] = set()
 
 
-class _Read:
-    """A lag source read once: the readings of one scrape."""
-
-    def __init__(self, snapshot: Snapshot) -> None:
-        self.snapshot = snapshot
-
-    def lag_readings(self) -> Iterable[LagReading]:
-        return self.snapshot.lag
-
-    def consumer_readings(self) -> Iterable[ConsumerReading]:
-        return self.snapshot.consumers
-
-    def dead_letter_depths(self) -> Iterable[DepthReading]:
-        return self.snapshot.dead_letters
-
-
 def read_sources(sources: Iterable[LagSource]) -> tuple[list[LagSource], list[TargetHealth]]:
     """Every source's readings now, and the health of those that report it.
 
@@ -91,7 +72,7 @@ def read_sources(sources: Iterable[LagSource]) -> tuple[list[LagSource], list[Ta
                 _FAILED_KINDS.add(kind)
                 logger.warning("reading lag source %s failed; skipping it", kind, exc_info=True)
             continue
-        read.append(_Read(snapshot))
+        read.append(snapshot)
         if reported is not None:
             health.append(reported)
     return read, health

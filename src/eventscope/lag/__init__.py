@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 from eventscope.lag.collector import (
     CollectorError,
     LagCollector,
-    LatestSnapshot,
     Snapshot,
 )
 from eventscope.lag.config import LagConfig, Target, load_config
@@ -63,7 +62,6 @@ __all__ = [
     "LagReading",
     "LagSource",
     "LagWatch",
-    "LatestSnapshot",
     "Observation",
     "Snapshot",
     "Target",

@@ -27,7 +27,6 @@ from eventscope import catalog
 from eventscope.lag.collector import CollectorError, LagCollector, Snapshot
 from eventscope.lag.deadline import as_collector_error, close_within, in_daemon_thread
 from eventscope.lag.families import lag_families
-from eventscope.lag.readings import ConsumerReading, DepthReading, LagReading
 
 logger = logging.getLogger("eventscope.lag")
 
@@ -40,20 +39,6 @@ class TargetResult:
     seconds: float
     error_type: str | None = None
     message: str | None = None
-
-
-class _SnapshotSource:
-    def __init__(self, snapshot: Snapshot) -> None:
-        self.snapshot = snapshot
-
-    def lag_readings(self) -> Iterable[LagReading]:
-        return self.snapshot.lag
-
-    def consumer_readings(self) -> Iterable[ConsumerReading]:
-        return self.snapshot.consumers
-
-    def dead_letter_depths(self) -> Iterable[DepthReading]:
-        return self.snapshot.dead_letters
 
 
 class LagExporter(Collector):
@@ -122,7 +107,7 @@ class LagExporter(Collector):
 
     def collect(self) -> Iterable[GaugeMetricFamily | CounterMetricFamily]:
         outcomes = self.scrape()
-        sources = [_SnapshotSource(o.snapshot) for o in outcomes.values() if o.snapshot]
+        sources = [o.snapshot for o in outcomes.values() if o.snapshot]
         families: list = lag_families(sources)
         labels = catalog.LAG_TARGET_UP.prometheus_labels
         up = GaugeMetricFamily(
