@@ -78,9 +78,32 @@ def test_producer_error_is_recorded_and_reraised(recorded: Recorded) -> None:
 def test_producer_needs_a_headers_parameter() -> None:
     with pytest.raises(TypeError, match="headers"):
 
-        @producer("orders")
+        @producer("orders", system="kafka")
         def no_headers(payload):
             pass
+
+
+def test_producer_needs_the_messaging_system_when_decorating() -> None:
+    # messaging.system is required by the conventions and labels every panel: no default
+    with pytest.raises(TypeError, match=r"@producer\('orders'\) needs system=.*kafka, rabbitmq"):
+
+        @producer("orders")
+        def send(payload, headers=None):
+            pass
+
+    with pytest.raises(ValueError, match=r"system='Kafka' is not a messaging\.system value"):
+        producer("orders", system="Kafka")
+    with pytest.raises(TypeError, match="must be a string"):
+        producer("orders", system=object())  # type: ignore[arg-type]
+
+
+def test_producer_accepts_other_opentelemetry_systems(recorded: Recorded) -> None:
+    @producer("orders", system="gcp_pubsub")
+    def send(headers=None):
+        return headers
+
+    send()
+    assert recorded.spans("send orders")[0].attributes[Attr.SYSTEM] == "gcp_pubsub"
 
 
 def test_async_producer(recorded: Recorded) -> None:

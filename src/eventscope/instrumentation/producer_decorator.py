@@ -6,12 +6,22 @@ a parameter (``headers`` by default).  eventscope fills them — ``traceparent``
 span, so the function passes them to its client and nothing else changes.  A call
 without headers gets a fresh dict; a call with headers (a dict, a Kafka header list,
 SQS attributes, ...) has them filled in place.
+
+``system`` is required.  OpenTelemetry's messaging conventions make
+``messaging.system`` a required attribute, and it is the ``messaging_system`` label
+every dashboard panel and alert filters on: a default such as ``unknown`` would put a
+service's messages in a series of their own, silently.  A decorator on a function
+cannot see the client the function will use, so it asks at decoration time, where a
+missing or misspelt value is an immediate, clear ``TypeError``/``ValueError`` rather
+than a wrong label in production.  The client wrappers and instrumentors
+(:mod:`eventscope.instrumentation.brokers`) know their client and set it themselves.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
+import re
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -20,7 +30,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import INVALID_SPAN, SpanKind, Status, StatusCode
 
-from eventscope.catalog import Attr
+from eventscope.catalog import SYSTEMS, Attr
 from eventscope.instrumentation import telemetry
 from eventscope.instrumentation.carriers import carrier_for
 from eventscope.instrumentation.headers import EVENT_ID
@@ -116,18 +126,43 @@ def _headers_position(fn: Callable[..., Any], name: str) -> int | None:
     return None
 
 
+_SYSTEM_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
+_KNOWN = ", ".join(s.name for s in SYSTEMS)
+
+
+def checked_system(system: object, destination: object) -> str:
+    """``system`` if it is a ``messaging.system`` value, else the error saying what to pass."""
+    where = f"@producer({destination!r})"
+    if system is None:
+        raise TypeError(
+            f"{where} needs system=..., the messaging.system of the broker it sends to "
+            f"({_KNOWN}, or another OpenTelemetry name); the conventions require it, and "
+            "the client instrumentors in eventscope.instrumentation.brokers set it for you"
+        )
+    if not isinstance(system, str):
+        raise TypeError(f"{where}: system must be a string such as 'kafka', not {system!r}")
+    if not _SYSTEM_NAME.fullmatch(system):
+        raise ValueError(
+            f"{where}: system={system!r} is not a messaging.system value "
+            f"(lower case, digits and '_', e.g. {_KNOWN})"
+        )
+    return system
+
+
 def producer(
     destination: str | Callable[..., str],
     *,
-    system: str = "unknown",
+    system: str | None = None,
     headers_param: str = "headers",
 ) -> Callable[[F], F]:
     """Instrument a function that publishes one message (sync or async).
 
     ``destination`` is the topic, queue or subject, or a function of the call's
-    arguments that returns it.  ``system`` is the semantic-conventions name of the
-    broker (``kafka``, ``rabbitmq``, ``nats``, ``aws_sqs``, ``redis``, ``memory``).
+    arguments that returns it.  ``system`` (required) is the semantic-conventions name
+    of the broker (``kafka``, ``rabbitmq``, ``nats``, ``aws_sqs``, ``redis``,
+    ``memory``, or another OpenTelemetry ``messaging.system`` value).
     """
+    system = checked_system(system, destination)
 
     def decorate(fn: F) -> F:
         core = _ProducerCore(destination, system)

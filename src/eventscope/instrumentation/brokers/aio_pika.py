@@ -17,7 +17,9 @@ async with queue.iterator() as messages:
 An instrumented handler settles its message afterwards, as ``message.process()``
 would: ``ack()`` when handled (or skipped as a duplicate), ``nack(requeue=True)`` for a
 retry, ``reject(requeue=False)`` — to the queue's dead-letter exchange — for a
-dead-letter.  A message the handler already settled itself is left alone.  A plain
+dead-letter.  With a ``retry_delay`` a retry waits in a delay queue instead (see
+:mod:`~eventscope.instrumentation.brokers.amqp_retry`).  A message the handler already
+settled itself is left alone.  A plain
 ``@consumer`` also recognises aio-pika's ``IncomingMessage`` (headers, exchange, routing
 key, attempt), but then its exception is left to the application's own handling.
 """
@@ -35,7 +37,8 @@ from aio_pika.abc import AbstractIncomingMessage, AbstractMessage
 from opentelemetry import trace
 
 from eventscope.catalog import RABBITMQ, Outcome
-from eventscope.instrumentation.brokers import amqp, settlement
+from eventscope.instrumentation.brokers import amqp, amqp_retry, settlement
+from eventscope.instrumentation.brokers.amqp_retry import RetryDelay
 from eventscope.instrumentation.carriers import MappingCarrier
 from eventscope.instrumentation.messages import register_message_type
 from eventscope.instrumentation.producer_decorator import producer
@@ -49,13 +52,16 @@ class _IncomingAdapter:
         return message.headers
 
     def destination(self, message: AbstractIncomingMessage) -> str:
-        return amqp.destination(message.exchange, message.routing_key)
+        return amqp_retry.destination(message.headers, message.exchange, message.routing_key)
 
     def attempt(self, message: AbstractIncomingMessage) -> int:
         return _attempt(message)
 
     def attributes(self, message: AbstractIncomingMessage) -> dict[str, Any]:
-        return amqp.attributes(message.routing_key, message.delivery_tag)
+        key = amqp_retry.original_routing_key(
+            message.headers, message.exchange, message.routing_key
+        )
+        return amqp.attributes(key, message.delivery_tag)
 
     def settle(
         self, message: AbstractIncomingMessage, outcome: Outcome, reason: str | None
@@ -67,15 +73,32 @@ register_message_type(aio_pika.IncomingMessage, _IncomingAdapter())
 
 
 def _attempt(message: AbstractIncomingMessage) -> int:
-    return amqp.retry_counts.attempt(
-        message.headers, bool(message.redelivered), message.consumer_tag or "", message.body
+    headers = message.headers
+    earlier = amqp_retry.earlier_attempts(headers, message.exchange, message.routing_key)
+    return earlier + amqp.retry_counts.attempt(
+        headers, bool(message.redelivered), message.consumer_tag or "", message.body
     )
 
 
-async def carry_out(message: AbstractIncomingMessage, decision: settlement.Decision | None) -> None:
-    """Ack, requeue or dead-letter ``message``, unless it is settled already."""
+async def carry_out(
+    message: AbstractIncomingMessage,
+    decision: settlement.Decision | None,
+    *,
+    delay: RetryDelay | None = None,
+    queue: str | None = None,
+) -> None:
+    """Ack, requeue or dead-letter ``message``, unless it is settled already.
+
+    With a ``delay`` and the ``queue`` it was consumed from, a retry goes through a delay
+    queue back to ``queue`` instead of being requeued at once.
+    """
     tag, headers, body = message.consumer_tag or "", message.headers, message.body
-    if decision is not None and decision.outcome is Outcome.RETRY and not message.processed:
+    retry = decision is not None and decision.outcome is Outcome.RETRY and not message.processed
+    if retry and delay and queue:
+        await _retry_later(message, delay, queue)
+        amqp.retry_counts.forget(headers, tag, body)
+        return
+    if retry:
         amqp.retry_counts.retried(headers, tag, body, _attempt(message))
         await message.nack(requeue=True)
         return
@@ -86,6 +109,36 @@ async def carry_out(message: AbstractIncomingMessage, decision: settlement.Decis
         await message.reject(requeue=False)
     else:
         await message.ack()
+
+
+async def _retry_later(message: AbstractIncomingMessage, delay: RetryDelay, queue: str) -> None:
+    """Publish a copy to the delay queue for this attempt, then ack the original.
+
+    Through the channel's own AMQP methods: the copy keeps its producer's trace headers
+    and no publish span is made for it.
+    """
+    failed = _attempt(message)
+    milliseconds = delay.milliseconds(failed)
+    delay_queue = amqp_retry.delay_queue(queue, milliseconds)
+    channel = message.channel
+    await channel.queue_declare(
+        delay_queue,
+        durable=True,
+        arguments=amqp_retry.delay_queue_arguments(queue, milliseconds),
+    )
+    properties = message.properties
+    properties.expiration = None  # the delay queue's TTL decides
+    properties.headers = amqp_retry.retry_headers(
+        message.headers,
+        exchange=message.exchange,
+        routing_key=message.routing_key,
+        queue=queue,
+        failed_attempt=failed,
+    )
+    await channel.basic_publish(
+        message.body, exchange="", routing_key=delay_queue, properties=properties
+    )
+    await message.ack()
 
 
 Handler = Callable[..., Awaitable[Any]]
@@ -106,9 +159,21 @@ def publishing() -> bool:
 
 
 def consumer(
-    group: str | None = None, *, max_attempts: int | None = None, deduplicate: int = 0
+    group: str | None = None,
+    *,
+    max_attempts: int | None = None,
+    deduplicate: int = 0,
+    retry_delay: float | RetryDelay | None = None,
+    queue: str | None = None,
 ) -> Callable[[Handler], Callable[[AbstractIncomingMessage], Awaitable[None]]]:
-    """Instrument ``async def fn(message[, ctx])`` and settle each message after it."""
+    """Instrument ``async def fn(message[, ctx])`` and settle each message after it.
+
+    ``retry_delay`` (seconds or a :class:`RetryDelay`) makes retries wait in a delay
+    queue that returns them to ``queue`` (default: ``group``, the queue's name when
+    consumed through an instrumented queue); without it they are requeued at once.
+    """
+    delay = amqp_retry.retry_delay(retry_delay)
+    back_to = queue or group
 
     def decorate(fn: Handler) -> Callable[[AbstractIncomingMessage], Awaitable[None]]:
         handle = settlement.handler(
@@ -122,7 +187,9 @@ def consumer(
         async def on_message(message: AbstractIncomingMessage) -> None:
             with settlement.delivering() as ledger:
                 await handle(message)
-            await carry_out(message, ledger.decision(message, max_attempts))
+            await carry_out(
+                message, ledger.decision(message, max_attempts), delay=delay, queue=back_to
+            )
 
         on_message.__name__ = fn.__name__
         on_message.__qualname__ = fn.__qualname__
@@ -137,18 +204,27 @@ class InstrumentedQueue:
     """An aio-pika queue whose ``consume()`` callbacks are instrumented (group: its name)."""
 
     def __init__(
-        self, queue: Any, *, group: str | None, max_attempts: int | None, deduplicate: int
+        self,
+        queue: Any,
+        *,
+        group: str | None,
+        max_attempts: int | None,
+        deduplicate: int,
+        retry_delay: float | RetryDelay | None = None,
     ) -> None:
         self.queue = queue
         self.group = group
         self.max_attempts = max_attempts
         self.deduplicate = deduplicate
+        self.retry_delay = amqp_retry.retry_delay(retry_delay)
 
     async def consume(self, callback: Handler, *args: Any, **kwargs: Any) -> Any:
         instrumented = consumer(
             self.group or self.queue.name,
             max_attempts=self.max_attempts,
             deduplicate=self.deduplicate,
+            retry_delay=self.retry_delay,
+            queue=self.queue.name,
         )(callback)
         return await self.queue.consume(instrumented, *args, **kwargs)
 
@@ -157,9 +233,21 @@ class InstrumentedQueue:
 
 
 def instrument_queue(
-    queue: Any, *, group: str | None = None, max_attempts: int | None = None, deduplicate: int = 0
+    queue: Any,
+    *,
+    group: str | None = None,
+    max_attempts: int | None = None,
+    deduplicate: int = 0,
+    retry_delay: float | RetryDelay | None = None,
 ) -> InstrumentedQueue:
-    return InstrumentedQueue(queue, group=group, max_attempts=max_attempts, deduplicate=deduplicate)
+    """Wrap an aio-pika queue: its ``consume()`` callbacks are traced and settled."""
+    return InstrumentedQueue(
+        queue,
+        group=group,
+        max_attempts=max_attempts,
+        deduplicate=deduplicate,
+        retry_delay=retry_delay,
+    )
 
 
 def _publish_destination(exchange: Any, message: Any, routing_key: str, *a: Any, **k: Any) -> str:

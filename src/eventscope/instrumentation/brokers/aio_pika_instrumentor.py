@@ -28,6 +28,8 @@ from typing import Any
 import aio_pika
 
 from eventscope.instrumentation.brokers import aio_pika as wrappers
+from eventscope.instrumentation.brokers import amqp_retry
+from eventscope.instrumentation.brokers.amqp_retry import RetryDelay
 
 
 class _Unpatched:
@@ -52,8 +54,16 @@ class AioPikaInstrumentor:
     def is_instrumented(self) -> bool:
         return AioPikaInstrumentor._originals is not None
 
-    def instrument(self, *, max_attempts: int | None = None, deduplicate: int = 0) -> None:
-        """Trace every publish and consume of the process from now on."""
+    def instrument(
+        self,
+        *,
+        max_attempts: int | None = None,
+        deduplicate: int = 0,
+        retry_delay: float | RetryDelay | None = None,
+    ) -> None:
+        """Trace every publish and consume of the process from now on; ``retry_delay``
+        as for :func:`~eventscope.instrumentation.brokers.aio_pika.consumer`."""
+        delay = amqp_retry.retry_delay(retry_delay)
         with self._lock:
             if AioPikaInstrumentor._originals is not None:
                 return
@@ -70,7 +80,10 @@ class AioPikaInstrumentor:
             async def traced_consume(queue: Any, callback: Any, *args: Any, **kw: Any):
                 if not wrappers.is_instrumented(callback):
                     callback = wrappers.consumer(
-                        queue.name, max_attempts=max_attempts, deduplicate=deduplicate
+                        queue.name,
+                        max_attempts=max_attempts,
+                        deduplicate=deduplicate,
+                        retry_delay=delay,
                     )(callback)
                 return await consume(queue, callback, *args, **kw)
 

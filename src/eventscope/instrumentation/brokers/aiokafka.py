@@ -22,6 +22,7 @@ to a ``@consumer(batch=True)`` handler as a list, one span linked to every produ
 from __future__ import annotations
 
 import asyncio
+from contextvars import ContextVar
 from typing import Any
 
 from aiokafka.structs import ConsumerRecord, OffsetAndMetadata, TopicPartition
@@ -43,6 +44,14 @@ from eventscope.instrumentation.brokers.kafka_headers import KafkaHeadersCarrier
 from eventscope.instrumentation.messages import register_message_type
 from eventscope.instrumentation.producer_decorator import producer as _producer
 from eventscope.instrumentation.telemetry import logger
+
+_publishing: ContextVar[bool] = ContextVar("eventscope_aiokafka_publishing", default=False)
+
+
+def publishing() -> bool:
+    """Whether eventscope is sending here already (a traced send, or a dead-letter copy
+    that keeps its producer's trace headers): not to be traced again."""
+    return _publishing.get()
 
 
 class RecordAdapter:
@@ -113,13 +122,23 @@ class InstrumentedProducer:
         self, topic: str, value: Any, key: Any, args: tuple, kwargs: dict, headers: list
     ) -> asyncio.Future:
         _note_key(key)
-        return await self.wrapped.send(topic, value, key, *args, headers=headers, **kwargs)
+        token = _publishing.set(True)
+        try:
+            return await self.wrapped.send(topic, value, key, *args, headers=headers, **kwargs)
+        finally:
+            _publishing.reset(token)
 
     async def _deliver(
         self, topic: str, value: Any, key: Any, args: tuple, kwargs: dict, headers: list
     ) -> Any:
         _note_key(key)
-        return await self.wrapped.send_and_wait(topic, value, key, *args, headers=headers, **kwargs)
+        token = _publishing.set(True)  # send_and_wait() calls send(): one span
+        try:
+            return await self.wrapped.send_and_wait(
+                topic, value, key, *args, headers=headers, **kwargs
+            )
+        finally:
+            _publishing.reset(token)
 
     async def __aenter__(self) -> InstrumentedProducer:
         await self.wrapped.start()
@@ -223,7 +242,11 @@ class InstrumentedConsumer:
                 record.key,
                 headers=dead_letter_headers(record.headers, record.topic, reason),
             )
-            task = asyncio.get_running_loop().create_task(send)
+            token = _publishing.set(True)  # the task's context: the copy is no new send
+            try:
+                task = asyncio.get_running_loop().create_task(send)
+            finally:
+                _publishing.reset(token)
             self._sends.add(task)
             note_dead_letter(destination, reason)
             return True

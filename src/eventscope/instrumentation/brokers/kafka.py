@@ -23,6 +23,7 @@ retried in place and dead-lettered to ``<topic>.dlq`` (see
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
 
 from confluent_kafka import KafkaException, Message, TopicPartition
@@ -43,6 +44,14 @@ from eventscope.instrumentation.brokers.kafka_delivery import (
 from eventscope.instrumentation.brokers.kafka_headers import KafkaHeadersCarrier
 from eventscope.instrumentation.messages import register_message_type
 from eventscope.instrumentation.producer_decorator import producer as _producer
+
+_publishing: ContextVar[bool] = ContextVar("eventscope_kafka_publishing", default=False)
+
+
+def publishing() -> bool:
+    """Whether an instrumented ``produce()`` is under way here (its inner call to the
+    producer must not be traced a second time)."""
+    return _publishing.get()
 
 
 class DeadLetterError(Exception):
@@ -103,7 +112,11 @@ class InstrumentedProducer:
     ) -> None:
         if isinstance(headers, tuple):
             headers = list(headers)
-        self._send(topic, value, key, args, kwargs, headers)
+        token = _publishing.set(True)
+        try:
+            self._send(topic, value, key, args, kwargs, headers)
+        finally:
+            _publishing.reset(token)
 
     def _produce(
         self, topic: str, value: Any, key: Any, args: tuple, kwargs: dict, headers: Any

@@ -26,6 +26,7 @@ consumer, attempt), but leaves a failing message to the subscription's own handl
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import Any
 
 from nats.aio.msg import Msg
@@ -42,6 +43,19 @@ STREAM = "messaging.nats.stream.name"
 SEQUENCE = "messaging.nats.message.stream_sequence"
 SUBSCRIPTION = "messaging.destination.subscription.name"
 _JETSTREAM_ACK = "$JS.ACK."
+_INSTRUMENTED = "__eventscope_instrumented__"
+_publishing: ContextVar[bool] = ContextVar("eventscope_nats_publishing", default=False)
+
+
+def publishing() -> bool:
+    """Whether eventscope is publishing here already (a traced send, or a dead-letter
+    copy that keeps its producer's trace headers): not to be traced again."""
+    return _publishing.get()
+
+
+def is_instrumented(callback: Any) -> bool:
+    """Whether ``callback`` is already an instrumented consumer (not to be wrapped again)."""
+    return bool(getattr(callback, _INSTRUMENTED, False))
 
 
 def is_jetstream(msg: Msg) -> bool:
@@ -107,13 +121,18 @@ async def carry_out(
         subject = NATS.dead_letter_destination(msg.subject)
         # Msg keeps its client privately; nats-py offers no public accessor for it.
         client = msg._client
+        token = _publishing.set(True)
+        try:
+            if jetstream:
+                await client.jetstream().publish(
+                    subject, msg.data, headers=dead_letter_headers(msg, reason)
+                )
+            else:
+                await client.publish(subject, msg.data, headers=dead_letter_headers(msg, reason))
+        finally:
+            _publishing.reset(token)
         if jetstream:
-            await client.jetstream().publish(
-                subject, msg.data, headers=dead_letter_headers(msg, reason)
-            )
             await msg.term()
-        else:
-            await client.publish(subject, msg.data, headers=dead_letter_headers(msg, reason))
     elif jetstream:
         await msg.ack()
 
@@ -165,6 +184,7 @@ def consumer(
         wrapper.__name__ = fn.__name__
         wrapper.__qualname__ = fn.__qualname__
         wrapper.__doc__ = fn.__doc__
+        setattr(wrapper, _INSTRUMENTED, True)
         return wrapper
 
     return decorate
@@ -183,7 +203,11 @@ def _subject(client: Any, subject: str, *args: Any, **kwargs: Any) -> str:
 
 @producer(_subject, system=NATS.name)
 async def _publish(client: Any, subject: str, payload: bytes, headers: dict, **kwargs: Any) -> Any:
-    return await client.publish(subject, payload, headers=headers, **kwargs)
+    token = _publishing.set(True)
+    try:
+        return await client.publish(subject, payload, headers=headers, **kwargs)
+    finally:
+        _publishing.reset(token)
 
 
 class InstrumentedJetStream:

@@ -25,7 +25,8 @@ from typing import Any
 from pika.adapters.blocking_connection import BlockingChannel
 from pika.channel import Channel
 
-from eventscope.instrumentation.brokers import rabbitmq
+from eventscope.instrumentation.brokers import amqp_retry, rabbitmq
+from eventscope.instrumentation.brokers.amqp_retry import RetryDelay
 
 _CLASSES = (BlockingChannel, Channel)
 
@@ -45,8 +46,16 @@ class PikaInstrumentor:
     def is_instrumented(self) -> bool:
         return PikaInstrumentor._originals is not None
 
-    def instrument(self, *, max_attempts: int | None = None, deduplicate: int = 0) -> None:
-        """Trace every publish and consumer callback of the process from now on."""
+    def instrument(
+        self,
+        *,
+        max_attempts: int | None = None,
+        deduplicate: int = 0,
+        retry_delay: float | RetryDelay | None = None,
+    ) -> None:
+        """Trace every publish and consumer callback of the process from now on;
+        ``retry_delay`` as for :func:`~eventscope.instrumentation.brokers.rabbitmq.consumer`."""
+        delay = amqp_retry.retry_delay(retry_delay)
         with self._lock:
             if PikaInstrumentor._originals is not None:
                 return
@@ -54,7 +63,7 @@ class PikaInstrumentor:
             for cls, (publish, consume) in originals.items():
                 cls.basic_publish = _traced_publish(publish)  # type: ignore[method-assign]
                 cls.basic_consume = _traced_consume(  # type: ignore[method-assign]
-                    consume, max_attempts, deduplicate
+                    consume, max_attempts, deduplicate, delay
                 )
             PikaInstrumentor._originals = originals
 
@@ -88,7 +97,9 @@ def _traced_publish(publish: Any) -> Any:
     return basic_publish
 
 
-def _traced_consume(consume: Any, max_attempts: int | None, deduplicate: int) -> Any:
+def _traced_consume(
+    consume: Any, max_attempts: int | None, deduplicate: int, delay: RetryDelay | None
+) -> Any:
     @functools.wraps(consume)
     def basic_consume(channel: Any, queue: str, on_message_callback: Any, *a, **kw):
         if _consuming.get():
@@ -101,6 +112,7 @@ def _traced_consume(consume: Any, max_attempts: int | None, deduplicate: int) ->
                 _Unpatched(channel, "basic_consume", consume),
                 max_attempts=max_attempts,
                 deduplicate=deduplicate,
+                retry_delay=delay,
             )
             return wrapped.basic_consume(queue, on_message_callback, *a, **kw)
         finally:

@@ -12,7 +12,9 @@ object its adapter recognises — and calls the callback with the four arguments
 before.  The callback keeps acknowledging successes itself; eventscope carries out what
 the decorator decided otherwise: a retry is ``basic_nack(requeue=True)``, a dead-letter
 ``basic_nack(requeue=False)``, which RabbitMQ routes to the queue's dead-letter exchange
-(``x-dead-letter-exchange``; without one the message is dropped).  A delivery skipped
+(``x-dead-letter-exchange``; without one the message is dropped).  With a
+``retry_delay`` a retry waits in a delay queue instead (see
+:mod:`~eventscope.instrumentation.brokers.amqp_retry`).  A delivery skipped
 as a duplicate is acknowledged, since the callback never ran.
 """
 
@@ -28,7 +30,8 @@ import pika
 from opentelemetry import trace
 
 from eventscope.catalog import RABBITMQ, Outcome
-from eventscope.instrumentation.brokers import amqp, settlement
+from eventscope.instrumentation.brokers import amqp, amqp_retry, settlement
+from eventscope.instrumentation.brokers.amqp_retry import RetryDelay
 from eventscope.instrumentation.carriers import MappingCarrier
 from eventscope.instrumentation.messages import register_message_type
 from eventscope.instrumentation.producer_decorator import producer
@@ -57,9 +60,10 @@ class Delivery:
 
     @property
     def attempt(self) -> int:
-        method = self.method
-        return amqp.retry_counts.attempt(
-            self.properties.headers, method.redelivered, method.consumer_tag, self.body
+        method, headers = self.method, self.properties.headers
+        earlier = amqp_retry.earlier_attempts(headers, method.exchange, method.routing_key)
+        return earlier + amqp.retry_counts.attempt(
+            headers, method.redelivered, method.consumer_tag, self.body
         )
 
 
@@ -71,13 +75,20 @@ class _DeliveryAdapter:
         return delivery.properties.headers
 
     def destination(self, delivery: Delivery) -> str:
-        return amqp.destination(delivery.method.exchange, delivery.method.routing_key)
+        method = delivery.method
+        return amqp_retry.destination(
+            delivery.properties.headers, method.exchange, method.routing_key
+        )
 
     def attempt(self, delivery: Delivery) -> int:
         return delivery.attempt
 
     def attributes(self, delivery: Delivery) -> dict[str, Any]:
-        return amqp.attributes(delivery.method.routing_key, delivery.method.delivery_tag)
+        method = delivery.method
+        key = amqp_retry.original_routing_key(
+            delivery.properties.headers, method.exchange, method.routing_key
+        )
+        return amqp.attributes(key, method.delivery_tag)
 
     def settle(self, delivery: Delivery, outcome: Outcome, reason: str | None) -> bool:
         return settlement.record(delivery, outcome, reason)
@@ -86,10 +97,25 @@ class _DeliveryAdapter:
 register_message_type(Delivery, _DeliveryAdapter())
 
 
-def carry_out(delivery: Delivery, decision: settlement.Decision | None, *, ack: bool) -> None:
-    """Settle ``delivery`` on its channel: nack for a retry or dead-letter, else ack if asked."""
+def carry_out(
+    delivery: Delivery,
+    decision: settlement.Decision | None,
+    *,
+    ack: bool,
+    delay: RetryDelay | None = None,
+    queue: str | None = None,
+) -> None:
+    """Settle ``delivery`` on its channel: nack for a retry or dead-letter, else ack if asked.
+
+    With a ``delay`` and the ``queue`` it was consumed from, a retry goes through a delay
+    queue back to ``queue`` instead of being requeued at once.
+    """
     method, headers = delivery.method, delivery.properties.headers
     tag = method.delivery_tag
+    if decision is not None and decision.outcome is Outcome.RETRY and delay and queue:
+        _retry_later(delivery, delay, queue)
+        amqp.retry_counts.forget(headers, method.consumer_tag, delivery.body)
+        return
     if decision is not None and decision.outcome is Outcome.RETRY:
         amqp.retry_counts.retried(headers, method.consumer_tag, delivery.body, delivery.attempt)
         delivery.channel.basic_nack(delivery_tag=tag, requeue=True)
@@ -99,6 +125,34 @@ def carry_out(delivery: Delivery, decision: settlement.Decision | None, *, ack: 
         delivery.channel.basic_nack(delivery_tag=tag, requeue=False)
     elif ack:
         delivery.channel.basic_ack(delivery_tag=tag)
+
+
+def _retry_later(delivery: Delivery, delay: RetryDelay, queue: str) -> None:
+    """Publish a copy to the delay queue for this attempt, then ack the original."""
+    method, channel = delivery.method, delivery.channel
+    failed = delivery.attempt
+    milliseconds = delay.milliseconds(failed)
+    delay_queue = amqp_retry.delay_queue(queue, milliseconds)
+    channel.queue_declare(
+        queue=delay_queue,
+        durable=True,
+        arguments=amqp_retry.delay_queue_arguments(queue, milliseconds),
+    )
+    properties = copy.copy(delivery.properties)
+    properties.expiration = None  # the delay queue's TTL decides
+    properties.headers = amqp_retry.retry_headers(
+        delivery.properties.headers,
+        exchange=method.exchange,
+        routing_key=method.routing_key,
+        queue=queue,
+        failed_attempt=failed,
+    )
+    token = _publishing.set(True)  # the copy keeps its producer's trace headers
+    try:
+        channel.basic_publish("", delay_queue, delivery.body, properties)
+    finally:
+        _publishing.reset(token)
+    channel.basic_ack(delivery_tag=method.delivery_tag)
 
 
 class PikaConsumer:
@@ -111,12 +165,16 @@ class PikaConsumer:
         group: str | None,
         max_attempts: int | None,
         deduplicate: int,
+        retry_delay: float | RetryDelay | None = None,
+        queue: str | None = None,
         auto_ack: bool = False,
     ) -> None:
         self.fn = fn
         self.group = group
         self.max_attempts = max_attempts
         self.deduplicate = deduplicate
+        self.retry_delay = amqp_retry.retry_delay(retry_delay)
+        self.queue = queue
         self.auto_ack = auto_ack
         self._handle = settlement.handler(
             fn,
@@ -129,13 +187,15 @@ class PikaConsumer:
 
     def consuming(self, queue: str, *, auto_ack: bool) -> PikaConsumer:
         """This consumer as ``basic_consume(queue, ..., auto_ack=...)`` uses it."""
-        if auto_ack == self.auto_ack and self.group is not None:
+        if auto_ack == self.auto_ack and self.group is not None and self.queue == queue:
             return self
         return PikaConsumer(
             self.fn,
             group=self.group or queue,
             max_attempts=self.max_attempts,
             deduplicate=self.deduplicate,
+            retry_delay=self.retry_delay,
+            queue=queue,
             auto_ack=auto_ack,
         )
 
@@ -151,6 +211,8 @@ class PikaConsumer:
             delivery,
             ledger.decision(delivery, self.max_attempts),
             ack=not ledger.handled(delivery),
+            delay=self.retry_delay,
+            queue=self.queue or self.group,
         )
 
 
@@ -159,16 +221,29 @@ def _call_pika(fn: Callable[..., Any], delivery: Delivery, extra: dict[str, Any]
 
 
 def consumer(
-    group: str | None = None, *, max_attempts: int | None = None, deduplicate: int = 0
+    group: str | None = None,
+    *,
+    max_attempts: int | None = None,
+    deduplicate: int = 0,
+    retry_delay: float | RetryDelay | None = None,
 ) -> Callable[[Callable[..., Any]], PikaConsumer]:
     """Instrument a pika callback ``fn(channel, method, properties, body[, ctx])``.
 
     ``group`` defaults to the queue name when consumed through an instrumented channel,
-    else to the function's name.
+    else to the function's name.  ``retry_delay`` (seconds or a :class:`RetryDelay`)
+    makes retries wait in a delay queue that returns them to the queue consumed from
+    (``group`` when the channel is not instrumented); without it they are requeued at once.
     """
+    delay = amqp_retry.retry_delay(retry_delay)
 
     def decorate(fn: Callable[..., Any]) -> PikaConsumer:
-        return PikaConsumer(fn, group=group, max_attempts=max_attempts, deduplicate=deduplicate)
+        return PikaConsumer(
+            fn,
+            group=group,
+            max_attempts=max_attempts,
+            deduplicate=deduplicate,
+            retry_delay=delay,
+        )
 
     return decorate
 
@@ -214,11 +289,17 @@ class InstrumentedChannel:
     """
 
     def __init__(
-        self, channel: Any, *, max_attempts: int | None = None, deduplicate: int = 0
+        self,
+        channel: Any,
+        *,
+        max_attempts: int | None = None,
+        deduplicate: int = 0,
+        retry_delay: float | RetryDelay | None = None,
     ) -> None:
         self.channel = channel
         self.max_attempts = max_attempts
         self.deduplicate = deduplicate
+        self.retry_delay = amqp_retry.retry_delay(retry_delay)
 
     def basic_publish(
         self,
@@ -253,6 +334,7 @@ class InstrumentedChannel:
                 group=queue,
                 max_attempts=self.max_attempts,
                 deduplicate=self.deduplicate,
+                retry_delay=self.retry_delay,
             )
         callback = callback.consuming(queue, auto_ack=auto_ack)
         return self.channel.basic_consume(queue, callback, auto_ack=auto_ack, **kwargs)
@@ -262,11 +344,17 @@ class InstrumentedChannel:
 
 
 def instrument_channel(
-    channel: Any, *, max_attempts: int | None = None, deduplicate: int = 0
+    channel: Any,
+    *,
+    max_attempts: int | None = None,
+    deduplicate: int = 0,
+    retry_delay: float | RetryDelay | None = None,
 ) -> InstrumentedChannel:
     """Wrap a pika channel (``BlockingChannel`` or ``Channel``): the one line to add.
 
-    ``max_attempts`` and ``deduplicate`` apply to callbacks consumed through it that
-    are not already decorated with :func:`consumer`.
+    ``max_attempts``, ``deduplicate`` and ``retry_delay`` apply to callbacks consumed
+    through it that are not already decorated with :func:`consumer`.
     """
-    return InstrumentedChannel(channel, max_attempts=max_attempts, deduplicate=deduplicate)
+    return InstrumentedChannel(
+        channel, max_attempts=max_attempts, deduplicate=deduplicate, retry_delay=retry_delay
+    )

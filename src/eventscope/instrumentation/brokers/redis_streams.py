@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterable, Mapping
+from contextvars import ContextVar
 from typing import Any
 
 from eventscope.catalog import REDIS, Outcome
@@ -34,6 +35,15 @@ from eventscope.instrumentation.brokers import settlement
 from eventscope.instrumentation.carriers import MappingCarrier
 from eventscope.instrumentation.messages import register_message_type
 from eventscope.instrumentation.producer_decorator import producer
+
+_publishing: ContextVar[bool] = ContextVar("eventscope_redis_publishing", default=False)
+
+
+def publishing() -> bool:
+    """Whether an instrumented XADD is under way here (its inner call to the client must
+    not be traced a second time)."""
+    return _publishing.get()
+
 
 NEW = ">"
 ENTRY_ID = "messaging.redis.stream.entry_id"
@@ -227,12 +237,20 @@ def _stream_name(client: Any, name: Any, *args: Any, **kwargs: Any) -> str:
 
 @producer(_stream_name, system=REDIS.name, headers_param="fields")
 def _xadd(client: Any, name: Any, fields: dict, *args: Any, **kwargs: Any) -> Any:
-    return client.xadd(name, fields, *args, **kwargs)
+    token = _publishing.set(True)
+    try:
+        return client.xadd(name, fields, *args, **kwargs)
+    finally:
+        _publishing.reset(token)
 
 
 @producer(_stream_name, system=REDIS.name, headers_param="fields")
 async def _xadd_async(client: Any, name: Any, fields: dict, *args: Any, **kwargs: Any) -> Any:
-    return await client.xadd(name, fields, *args, **kwargs)
+    token = _publishing.set(True)
+    try:
+        return await client.xadd(name, fields, *args, **kwargs)
+    finally:
+        _publishing.reset(token)
 
 
 class InstrumentedRedis:

@@ -29,9 +29,12 @@ that is waiting for its retry.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import OrderedDict
-from typing import Any
+from collections.abc import Callable
+from contextvars import ContextVar
+from typing import Any, TypeVar
 
 from eventscope.catalog import AWS_SQS, Attr, Outcome
 from eventscope.instrumentation import headers as h
@@ -45,6 +48,28 @@ RECEIVE_COUNT = "ApproximateReceiveCount"
 MESSAGE_GROUP = "MessageGroupId"
 _TRACE_ATTRIBUTES = (h.TRACEPARENT, h.TRACESTATE, h.BAGGAGE, h.EVENT_ID, h.PUBLISHED_AT)
 _REMEMBERED_SETTLEMENTS = 10_000
+
+
+_delegating: ContextVar[bool] = ContextVar("eventscope_sqs_delegating", default=False)
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def delegating() -> bool:
+    """Whether an instrumented client is calling its wrapped client here (that call
+    must not be instrumented a second time)."""
+    return _delegating.get()
+
+
+def _delegates(method: _Method) -> _Method:
+    @functools.wraps(method)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        token = _delegating.set(True)
+        try:
+            return method(*args, **kwargs)
+        finally:
+            _delegating.reset(token)
+
+    return call  # type: ignore[return-value]
 
 
 def queue_name(queue_url: str) -> str:
@@ -112,6 +137,7 @@ class InstrumentedClient:
 
     # --- sending (parameter names are boto3's: keyword-only, CamelCase) ---------------
 
+    @_delegates
     def send_message(self, *, QueueUrl: str, **kwargs: Any) -> dict:
         attributes = kwargs.pop("MessageAttributes", None) or {}
         return self._send(QueueUrl, kwargs, SqsAttributesCarrier(attributes))
@@ -121,6 +147,7 @@ class InstrumentedClient:
             QueueUrl=queue_url, MessageAttributes=headers.attributes, **kwargs
         )
 
+    @_delegates
     def send_message_batch(self, *, QueueUrl: str, Entries: list[dict], **kwargs: Any) -> dict:
         entries = []
         for entry in Entries:
@@ -134,6 +161,7 @@ class InstrumentedClient:
 
     # --- receiving ------------------------------------------------------------------
 
+    @_delegates
     def receive_message(self, *, QueueUrl: str, **kwargs: Any) -> dict:
         names = kwargs.get("MessageAttributeNames")
         if names is None:
@@ -215,6 +243,7 @@ class InstrumentedClient:
 
     # --- deleting -------------------------------------------------------------------
 
+    @_delegates
     def delete_message(self, *, QueueUrl: str, ReceiptHandle: str, **kwargs: Any) -> dict:
         """Delete a handled message; one settled by a retry or dead letter is left alone."""
         if ReceiptHandle in self._settled:
@@ -222,6 +251,7 @@ class InstrumentedClient:
             return {}
         return self.wrapped.delete_message(QueueUrl=QueueUrl, ReceiptHandle=ReceiptHandle, **kwargs)
 
+    @_delegates
     def delete_message_batch(self, *, QueueUrl: str, Entries: list[dict], **kwargs: Any) -> dict:
         skipped = [e for e in Entries if e["ReceiptHandle"] in self._settled]
         for entry in skipped:
