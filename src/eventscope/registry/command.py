@@ -1,9 +1,11 @@
-"""``eventscope registry serve``: the embedded Confluent-compatible registry from the shell.
+"""``eventscope registry serve``: the Confluent-compatible registry from the shell.
 
-For local work and CI jobs that run producers and consumers against a registry without a
-JVM or a container: ``--schemas`` preloads the team's schemas directory so the registry
-holds exactly the history in git.  A bad directory or a port already taken is bad input
-(exit 2) and nothing is served.
+For local work, CI jobs and teams that run their own registry without a JVM or a
+container: ``--storage`` says where the state lives (a SQLite file in the working
+directory by default, so a restart loses nothing; PostgreSQL for several instances),
+``--schemas`` preloads the team's schemas directory so the registry holds the history in
+git.  A bad directory, storage or a port already taken is bad input (exit 2) and nothing
+is served.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 
 from eventscope.errors import UsageError
 from eventscope.registry.server import EmbeddedRegistry
+from eventscope.registry.storage import DEFAULT_STORAGE, StorageError
 from eventscope.schemas.directory import SchemaDirectoryError
 from eventscope.schemas.verdicts import Mode
 
@@ -22,14 +25,14 @@ def register(commands: argparse._SubParsersAction) -> None:
     registry = commands.add_parser(
         "registry",
         help="run an embedded Confluent-compatible schema registry",
-        description="An embedded schema registry speaking Confluent's REST API, in memory, "
-        "judging new versions with eventscope's compatibility checker.",
+        description="A schema registry speaking Confluent's REST API, kept in SQLite or "
+        "PostgreSQL, judging new versions with eventscope's compatibility checker.",
     )
     actions = registry.add_subparsers(dest="registry_command", metavar="COMMAND", required=True)
     serve = actions.add_parser(
         "serve",
         help="serve the registry until interrupted",
-        description="Serve an in-memory schema registry until Ctrl-C. With --schemas, every "
+        description="Serve a schema registry until Ctrl-C. With --schemas, every "
         "subject of the schemas directory is registered first, its versions numbered as "
         "their files are (v3-*.avsc is version 3).",
     )
@@ -37,6 +40,13 @@ def register(commands: argparse._SubParsersAction) -> None:
     serve.add_argument("--address", default="127.0.0.1", help="address (default 127.0.0.1)")
     serve.add_argument(
         "--schemas", type=Path, metavar="DIR", help="schemas directory to preload (see docs)"
+    )
+    serve.add_argument(
+        "--storage",
+        default=DEFAULT_STORAGE,
+        metavar="URL",
+        help="where versions are kept: sqlite:///FILE, postgresql://USER@HOST:PORT/DATABASE "
+        f"or memory (default {DEFAULT_STORAGE}, in the working directory)",
     )
     serve.add_argument(
         "--compatibility",
@@ -55,16 +65,20 @@ def run_serve(args: argparse.Namespace) -> int:
             port=args.port,
             schemas=args.schemas,
             compatibility=args.compatibility,
+            storage=args.storage,
         )
-    except SchemaDirectoryError as exc:
+    except (SchemaDirectoryError, StorageError) as exc:
         raise UsageError(str(exc)) from None
     try:
         url = registry.start()
     except OSError as exc:
+        registry.stop()
         raise UsageError(
             f"cannot listen on {args.address}:{args.port}: {exc.strerror or exc}"
         ) from None
-    summary = f"compatibility {registry.store.compatibility()}"
+    summary = (
+        f"{registry.store.storage.description}, compatibility {registry.store.compatibility()}"
+    )
     if args.schemas is not None:
         subjects = len(registry.store.subjects())
         summary += f", {registry.preloaded} version(s) of {subjects} subject(s) from {args.schemas}"

@@ -3,8 +3,9 @@
 Serializers, the Confluent clients and :class:`~eventscope.registry.RegistryClient` talk
 to it as to Confluent Schema Registry: the same paths, JSON shapes, content type and
 error codes, for the part of the REST API that registering, reading and checking schemas
-uses.  It needs no JVM, no Kafka and no container, starts in milliseconds, keeps
-everything in memory, and refuses an incompatible schema with eventscope's own checker,
+uses.  It needs no JVM, no Kafka and no container, starts in milliseconds, keeps its
+state in memory, in SQLite or in PostgreSQL (see :mod:`eventscope.registry.storage`),
+and refuses an incompatible schema with eventscope's own checker,
 so what a test registers is judged exactly as ``eventscope schema check`` judges it.
 
 From a test::
@@ -12,7 +13,8 @@ From a test::
     with EmbeddedRegistry(schemas="schemas") as registry:   # preloaded, optional
         client = RegistryClient(registry.url)
 
-From the shell: ``eventscope registry serve --port 8081 --schemas schemas``.
+From the shell: ``eventscope registry serve --port 8081 --schemas schemas`` (state in
+``./eventscope-registry.db`` unless ``--storage`` says otherwise).
 
 Routes (``{version}`` is a number or ``latest``)::
 
@@ -51,6 +53,7 @@ from eventscope.registry.models import (
     references_from_json,
     schema_json,
 )
+from eventscope.registry.storage import Storage, open_storage
 from eventscope.registry.store import LATEST, RegistryStore, parse_mode
 from eventscope.schemas.formats import SCHEMA_TYPES
 from eventscope.schemas.verdicts import Mode
@@ -330,7 +333,10 @@ class EmbeddedRegistry:
 
     ``port=0`` picks a free port (tests); ``schemas`` preloads a schemas directory
     (raising :class:`~eventscope.schemas.SchemaDirectoryError` for a bad one before
-    anything listens); ``compatibility`` is the global level.
+    anything listens); ``compatibility`` is the global level until one is set;
+    ``storage`` keeps the state: a :class:`~eventscope.registry.storage.Storage` or its
+    URL (``memory``, ``sqlite:///FILE``, ``postgresql://…``), in memory by default.
+    A storage opened from a URL is closed by :meth:`stop`.
     """
 
     def __init__(
@@ -340,15 +346,24 @@ class EmbeddedRegistry:
         port: int = 0,
         schemas: Path | str | None = None,
         compatibility: Mode | str = Mode.BACKWARD,
+        storage: Storage | str = "memory",
     ) -> None:
         self.address = address
         self.port = port
-        self.store = RegistryStore(compatibility)
+        self._owned: Storage | None = None
+        if isinstance(storage, str):
+            storage = self._owned = open_storage(storage)
+        self.store = RegistryStore(compatibility, storage)
         self.preloaded = 0
         if schemas is not None:
             from eventscope.registry.preload import preload
 
-            self.preloaded = preload(self.store, schemas)
+            try:
+                self.preloaded = preload(self.store, schemas)
+            except BaseException:
+                if self._owned is not None:
+                    self._owned.close()
+                raise
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -386,6 +401,8 @@ class EmbeddedRegistry:
             self._server.server_close()
             self._server = None
         self._thread = None
+        if self._owned is not None:
+            self._owned.close()
 
     def __enter__(self) -> EmbeddedRegistry:
         self.start()

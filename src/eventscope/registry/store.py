@@ -1,8 +1,7 @@
-"""The embedded registry's state: subjects, versions, global ids, compatibility levels.
+"""The registry's rules over its state: subjects, versions, global ids, compatibility levels.
 
-Kept in memory behind one lock: an embedded registry serves one developer or one CI
-job, so simple and obviously consistent beats concurrent.  The rules are Confluent
-Schema Registry's:
+The state lives in a :class:`~eventscope.registry.storage.Storage` (memory, SQLite or
+PostgreSQL); the rules are Confluent Schema Registry's and are decided here:
 
 - an id names a schema (its type, its text up to JSON whitespace, its references)
   everywhere: the same schema registered under two subjects gets the same id;
@@ -13,14 +12,20 @@ Schema Registry's:
   check`` refuses;
 - deleting a subject is soft first (versions hidden, numbering continues), permanent
   only after that.
+
+Parsing and checking hold no lock.  A registration reads the subject's history, judges
+the new schema against it, then takes the subject for writing and commits only if the
+history is still the one it judged; if another writer got there first (another thread,
+or another instance on the same database) it judges again against the new history.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from eventscope.registry.errors import (
@@ -36,6 +41,8 @@ from eventscope.registry.errors import (
     VersionNotFoundError,
 )
 from eventscope.registry.models import RegisteredSchema, SchemaReference, StoredSchema
+from eventscope.registry.storage import MemoryStorage, NewSchema, Storage, VersionRow
+from eventscope.registry.storage.base import live
 from eventscope.schemas.compatibility import check_compatibility
 from eventscope.schemas.errors import SchemaParseError
 from eventscope.schemas.formats import SCHEMA_TYPES, format_module
@@ -44,26 +51,12 @@ from eventscope.schemas.verdicts import Incompatibility, Mode
 LATEST = -1
 DIFFERENT_TYPE = "Incompatible because of different schema type"
 _LEVELS = ", ".join(mode.lower() for mode in Mode)
-
-
-@dataclass(slots=True)
-class _Version:
-    number: int
-    id: int
-    deleted: bool = False
-
-
-@dataclass(slots=True)
-class _Subject:
-    versions: list[_Version] = field(default_factory=list)
-
-    def live(self) -> list[_Version]:
-        return [version for version in self.versions if not version.deleted]
+_CACHED = 4096  # parsed schemas kept by id (ids never change their schema)
 
 
 @dataclass(frozen=True, slots=True)
 class _Candidate:
-    """A schema from a request, parsed, with the key that decides its id."""
+    """A schema from a request, parsed, with the fingerprint that decides its id."""
 
     schema_type: str
     text: str
@@ -71,8 +64,10 @@ class _Candidate:
     parsed: Any
 
     @property
-    def key(self) -> tuple[str, str, tuple[SchemaReference, ...]]:
-        return (self.schema_type, self.text, self.references)
+    def new(self) -> NewSchema:
+        key = [self.schema_type, self.text, [ref.to_json() for ref in self.references]]
+        digest = hashlib.sha256(json.dumps(key, ensure_ascii=False).encode()).hexdigest()
+        return NewSchema(digest, self.schema_type, self.text, self.references)
 
 
 def parse_mode(value: object) -> Mode:
@@ -83,54 +78,49 @@ def parse_mode(value: object) -> Mode:
 
 
 class RegistryStore:
-    """Every subject, version, schema id and compatibility level of one registry."""
+    """Every subject, version, schema id and compatibility level of one registry.
 
-    def __init__(self, compatibility: Mode | str = Mode.BACKWARD) -> None:
-        self._lock = threading.RLock()
-        self._schemas: dict[int, StoredSchema] = {}
-        self._ids: dict[tuple[str, str, tuple[SchemaReference, ...]], int] = {}
-        self._subjects: dict[str, _Subject] = {}
-        self._default = self._global = parse_mode(str(compatibility))
-        self._levels: dict[str, Mode] = {}
+    ``storage`` keeps them (in memory unless given); ``compatibility`` is the global
+    level until one is set through the API (and again after it is deleted).
+    """
+
+    def __init__(
+        self, compatibility: Mode | str = Mode.BACKWARD, storage: Storage | None = None
+    ) -> None:
+        self.storage: Storage = storage if storage is not None else MemoryStorage()
+        self._default = parse_mode(str(compatibility))
+        self._cache_lock = threading.Lock()
+        self._parsed: dict[int, Any] = {}
 
     # -- reading -----------------------------------------------------------------
 
     def subjects(self) -> list[str]:
         """Subjects with at least one live version, sorted."""
-        with self._lock:
-            return sorted(name for name, subject in self._subjects.items() if subject.live())
+        return self.storage.subjects()
 
     def versions(self, subject: str) -> list[int]:
-        with self._lock:
-            return [version.number for version in self._live(subject)]
+        return [version.number for version in self._live(subject)]
 
     def version(self, subject: str, number: int) -> RegisteredSchema:
         """Version ``number`` of ``subject`` (``-1``: the latest live one)."""
-        with self._lock:
-            live = self._live(subject)
-            if number == LATEST:
-                return self._registered(subject, live[-1])
-            for version in live:
-                if version.number == number:
-                    return self._registered(subject, version)
-            raise VersionNotFoundError(f"Version {number} not found.")
+        live = self._live(subject)
+        if number == LATEST:
+            return self._registered(subject, live[-1])
+        for version in live:
+            if version.number == number:
+                return self._registered(subject, version)
+        raise VersionNotFoundError(f"Version {number} not found.")
 
     def schema(self, schema_id: int) -> StoredSchema:
-        with self._lock:
-            if schema_id not in self._schemas:
-                raise SchemaNotFoundError(f"Schema {schema_id} not found")
-            return self._schemas[schema_id]
+        stored = self.storage.schema(schema_id)
+        if stored is None:
+            raise SchemaNotFoundError(f"Schema {schema_id} not found")
+        return stored
 
     def uses(self, schema_id: int) -> list[tuple[str, int]]:
         """The live (subject, version) pairs whose schema is ``schema_id``."""
-        with self._lock:
-            self.schema(schema_id)
-            return [
-                (name, version.number)
-                for name, subject in sorted(self._subjects.items())
-                for version in subject.live()
-                if version.id == schema_id
-            ]
+        self.schema(schema_id)
+        return self.storage.uses(schema_id)
 
     def lookup(
         self,
@@ -140,14 +130,13 @@ class RegistryStore:
         references: Sequence[SchemaReference] = (),
     ) -> RegisteredSchema:
         """The live version of ``subject`` holding this schema (40403 if none)."""
-        with self._lock:
-            live = self._live(subject)
-            candidate = self._candidate(schema, schema_type, references)
-            schema_id = self._ids.get(candidate.key)
-            for version in live:
-                if version.id == schema_id:
-                    return self._registered(subject, version)
-            raise SchemaNotFoundError("Schema not found")
+        live = self._live(subject)
+        candidate = self._candidate(schema, schema_type, references)
+        schema_id = self.storage.schema_id(candidate.new.fingerprint)
+        for version in live:
+            if version.id == schema_id:
+                return self._registered(subject, version)
+        raise SchemaNotFoundError("Schema not found")
 
     # -- writing -----------------------------------------------------------------
 
@@ -165,60 +154,54 @@ class RegistryStore:
 
         ``check=False`` with an explicit ``version`` imports a history as it is (the
         preload of a schemas directory): versions were accepted when they were written.
+        Importing a version the subject already holds with the same schema changes
+        nothing, so a persistent registry can be preloaded again at every start.
         """
-        with self._lock:
-            candidate = self._candidate(schema, schema_type, references)
-            entry = self._subjects.get(subject)
-            existing = self._ids.get(candidate.key)
-            if entry is not None and version is None:
-                for old in entry.live():
-                    if old.id == existing:
-                        return self._registered(subject, old)
+        candidate = self._candidate(schema, schema_type, references)
+        new = candidate.new
+        while True:
+            history = self.storage.versions(subject)
+            existing = self.storage.schema_id(new.fingerprint)
+            found = self._already(subject, history, existing, version)
+            if found is not None:
+                return found
             if check:
-                history = entry.live() if entry is not None else []
-                mode = self.compatibility(subject, default_to_global=True)
-                targets = history if mode.transitive else history[-1:]
-                messages = self._verdict(candidate, targets, mode)
-                if messages:
-                    raise IncompatibleSchemaError(
-                        "Schema being registered is incompatible with an earlier schema for "
-                        f'subject "{subject}", details: [{", ".join(messages)}]'
-                    )
-            entry = self._subjects.setdefault(subject, _Subject())
-            numbers = [old.number for old in entry.versions]
-            if version is None:
-                version = max(numbers, default=0) + 1
-            elif version in numbers:
-                raise InvalidSchemaError(f"Subject '{subject}' already has version {version}")
-            schema_id = existing if existing is not None else self._new_id(candidate)
-            added = _Version(version, schema_id)
-            entry.versions.append(added)
-            entry.versions.sort(key=lambda old: old.number)
-            return self._registered(subject, added)
+                self._refuse_if_incompatible(subject, candidate, live(history))
+            with self.storage.write(subject) as writer:
+                if writer.versions() != history:
+                    continue  # another writer changed the subject: judge again
+                number = (
+                    version
+                    if version is not None
+                    else max((row.number for row in history), default=0) + 1
+                )
+                schema_id = writer.add(number, new)
+            return RegisteredSchema(
+                subject, number, schema_id, new.schema, new.schema_type, new.references
+            )
 
     def delete_subject(self, subject: str, *, permanent: bool = False) -> list[int]:
         """Soft-delete ``subject`` (or, once soft-deleted, remove it); the versions deleted."""
-        with self._lock:
-            entry = self._subjects.get(subject)
-            if entry is None:
+        with self.storage.write(subject) as writer:
+            rows = writer.versions()
+            if not rows:
                 raise SubjectNotFoundError(f"Subject '{subject}' not found.")
-            live = entry.live()
+            numbers = [row.number for row in live(rows)]
             if permanent:
-                if live:
+                if numbers:
                     raise SubjectNotSoftDeletedError(
                         f"Subject '{subject}' was not deleted first before being permanently "
                         "deleted"
                     )
-                del self._subjects[subject]
-                self._levels.pop(subject, None)
-                return [version.number for version in entry.versions]
-            if not live:
+                every = [row.number for row in rows]
+                writer.remove(every)
+                return every
+            if not numbers:
                 raise SubjectSoftDeletedError(
                     f"Subject '{subject}' was soft deleted.Set permanent=true to delete permanently"
                 )
-            for version in live:
-                version.deleted = True
-            return [version.number for version in live]
+            writer.soft_delete(numbers)
+            return numbers
 
     # -- compatibility -----------------------------------------------------------
 
@@ -237,65 +220,84 @@ class RegistryStore:
         or with ``version=None`` against the live versions the level names, as
         registering would.
         """
-        with self._lock:
-            candidate = self._candidate(schema, schema_type, references)
-            entry = self._subjects.get(subject)
-            live = entry.live() if entry is not None else []
-            mode = self.compatibility(subject, default_to_global=True)
-            if version is None:
-                targets = live if mode.transitive else live[-1:]
-            elif version == LATEST:
-                targets = live[-1:]
-            else:
-                targets = [old for old in live if old.number == version]
-                if not targets:
-                    raise VersionNotFoundError(f"Version {version} not found.")
-            return self._verdict(candidate, targets, mode)
+        candidate = self._candidate(schema, schema_type, references)
+        history = live(self.storage.versions(subject))
+        mode = self.compatibility(subject, default_to_global=True)
+        if version is None:
+            targets = history if mode.transitive else history[-1:]
+        elif version == LATEST:
+            targets = history[-1:]
+        else:
+            targets = [old for old in history if old.number == version]
+            if not targets:
+                raise VersionNotFoundError(f"Version {version} not found.")
+        return self._verdict(candidate, targets, mode)
 
     def compatibility(self, subject: str | None = None, *, default_to_global: bool = False) -> Mode:
         """The global level, or ``subject``'s own (40408 when it has none, unless
         ``default_to_global``)."""
-        with self._lock:
-            if subject is None:
-                return self._global
-            if subject in self._levels:
-                return self._levels[subject]
-            if default_to_global:
-                return self._global
-            raise CompatibilityNotConfiguredError(
-                f"Subject '{subject}' does not have subject-level compatibility configured"
-            )
+        own = self.storage.level(subject)
+        if own is not None:
+            return Mode(own)
+        if subject is None or default_to_global:
+            stored = self.storage.level(None) if subject is not None else None
+            return Mode(stored) if stored is not None else self._default
+        raise CompatibilityNotConfiguredError(
+            f"Subject '{subject}' does not have subject-level compatibility configured"
+        )
 
     def set_compatibility(self, mode: Mode | str, subject: str | None = None) -> Mode:
         level = parse_mode(str(mode))
-        with self._lock:
-            if subject is None:
-                self._global = level
-            else:
-                self._levels[subject] = level
-            return level
+        self.storage.set_level(subject, str(level))
+        return level
 
     def delete_compatibility(self, subject: str | None = None) -> Mode:
         """Forget ``subject``'s own level (or reset the global one); the level it had."""
-        with self._lock:
-            if subject is None:
-                old, self._global = self._global, self._default
-                return old
-            if subject not in self._levels:
-                raise SubjectNotFoundError(f"Subject '{subject}' not found.")
-            return self._levels.pop(subject)
+        old = self.storage.delete_level(subject)
+        if subject is None:
+            return Mode(old) if old is not None else self._default
+        if old is None:
+            raise SubjectNotFoundError(f"Subject '{subject}' not found.")
+        return Mode(old)
 
     # -- internals ---------------------------------------------------------------
 
-    def _live(self, subject: str) -> list[_Version]:
-        entry = self._subjects.get(subject)
-        live = entry.live() if entry is not None else []
-        if not live:
-            raise SubjectNotFoundError(f"Subject '{subject}' not found.")
-        return live
+    def _already(
+        self, subject: str, history: list[VersionRow], existing: int | None, version: int | None
+    ) -> RegisteredSchema | None:
+        """The version registering would answer without writing, if there is one."""
+        if version is None:
+            for row in live(history):
+                if row.id == existing:
+                    return self._registered(subject, row)
+            return None
+        for row in history:
+            if row.number == version:
+                if row.id == existing:
+                    return self._registered(subject, row)
+                raise InvalidSchemaError(f"Subject '{subject}' already has version {version}")
+        return None
 
-    def _registered(self, subject: str, version: _Version) -> RegisteredSchema:
-        stored = self._schemas[version.id]
+    def _refuse_if_incompatible(
+        self, subject: str, candidate: _Candidate, history: list[VersionRow]
+    ) -> None:
+        mode = self.compatibility(subject, default_to_global=True)
+        targets = history if mode.transitive else history[-1:]
+        messages = self._verdict(candidate, targets, mode)
+        if messages:
+            raise IncompatibleSchemaError(
+                "Schema being registered is incompatible with an earlier schema for "
+                f'subject "{subject}", details: [{", ".join(messages)}]'
+            )
+
+    def _live(self, subject: str) -> list[VersionRow]:
+        rows = live(self.storage.versions(subject))
+        if not rows:
+            raise SubjectNotFoundError(f"Subject '{subject}' not found.")
+        return rows
+
+    def _registered(self, subject: str, version: VersionRow) -> RegisteredSchema:
+        stored = self.schema(version.id)
         return RegisteredSchema(
             subject,
             version.number,
@@ -304,14 +306,6 @@ class RegistryStore:
             stored.schema_type,
             stored.references,
         )
-
-    def _new_id(self, candidate: _Candidate) -> int:
-        schema_id = len(self._schemas) + 1
-        self._schemas[schema_id] = StoredSchema(
-            schema_id, candidate.text, candidate.schema_type, candidate.references
-        )
-        self._ids[candidate.key] = schema_id
-        return schema_id
 
     def _candidate(
         self, schema: str, schema_type: str, references: Sequence[SchemaReference]
@@ -344,6 +338,18 @@ class RegistryStore:
                 f"Invalid {schema_type} schema: {where + ': ' if where else ''}{exc.reason}"
             ) from None
 
+    def _parsed_schema(self, stored: StoredSchema) -> Any:
+        """A registered schema parsed, once per id: an id never changes its schema."""
+        with self._cache_lock:
+            if stored.id in self._parsed:
+                return self._parsed[stored.id]
+        parsed = self._parse(stored.schema, stored.schema_type, stored.references)
+        with self._cache_lock:
+            if len(self._parsed) >= _CACHED:
+                self._parsed.pop(next(iter(self._parsed)))
+            self._parsed[stored.id] = parsed
+        return parsed
+
     def _reference_texts(self, references: tuple[SchemaReference, ...]) -> dict[str, str]:
         """Reference name → schema text, following references of references."""
         texts: dict[str, str] = {}
@@ -360,27 +366,26 @@ class RegistryStore:
         return texts
 
     def _referenced(self, reference: SchemaReference) -> StoredSchema:
-        entry = self._subjects.get(reference.subject)
-        versions = entry.versions if entry is not None else []
+        rows = self.storage.versions(reference.subject)
         if reference.version == LATEST:
-            found = entry.live()[-1:] if entry is not None else []
+            found = live(rows)[-1:]
         else:
-            found = [version for version in versions if version.number == reference.version]
+            found = [row for row in rows if row.number == reference.version]
         if not found:
             raise InvalidSchemaError(
                 f"Invalid schema: reference '{reference.name}' names subject "
                 f"'{reference.subject}' version {reference.version}, which is not registered"
             )
-        return self._schemas[found[0].id]
+        return self.schema(found[0].id)
 
-    def _verdict(self, candidate: _Candidate, targets: list[_Version], mode: Mode) -> list[str]:
+    def _verdict(self, candidate: _Candidate, targets: list[VersionRow], mode: Mode) -> list[str]:
         """Confluent's verbose messages for ``candidate`` against ``targets``."""
         if mode is Mode.NONE or not targets:
             return []
         messages: list[str] = []
-        same_type: list[tuple[_Version, StoredSchema]] = []
+        same_type: list[tuple[VersionRow, StoredSchema]] = []
         for version in reversed(targets):  # newest first, as the registry reports
-            stored = self._schemas[version.id]
+            stored = self.schema(version.id)
             if stored.schema_type != candidate.schema_type:
                 messages += [DIFFERENT_TYPE, *_old_schema(version, stored)]
             else:
@@ -392,9 +397,9 @@ class RegistryStore:
         return messages
 
     def _problems(
-        self, candidate: _Candidate, history: list[tuple[_Version, StoredSchema]], mode: Mode
+        self, candidate: _Candidate, history: list[tuple[VersionRow, StoredSchema]], mode: Mode
     ) -> list[str]:
-        olds = [self._parse(s.schema, s.schema_type, s.references) for _, s in history]
+        olds = [self._parsed_schema(stored) for _, stored in history]
         result = check_compatibility(
             candidate.parsed, olds, format=SCHEMA_TYPES[candidate.schema_type], mode=mode
         )
@@ -416,7 +421,7 @@ def _describe(item: Incompatibility) -> str:
     )
 
 
-def _old_schema(version: _Version, stored: StoredSchema) -> list[str]:
+def _old_schema(version: VersionRow, stored: StoredSchema) -> list[str]:
     return [f"{{oldSchemaVersion: {version.number}}}", f"{{oldSchema: '{stored.schema}'}}"]
 
 

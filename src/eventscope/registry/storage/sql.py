@@ -1,0 +1,69 @@
+"""What the SQLite and PostgreSQL storages share: the tables, and their migrations.
+
+The tables are the same in both; only types and placeholders differ.  Migrations are
+numbered and applied in order, each once, recorded in ``registry_migrations``; the
+storage applies the missing ones when it opens the database, inside one transaction
+that the other instances wait for, so a newer eventscope upgrades a database in place
+and instances starting together do not race.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from eventscope.registry.models import SchemaReference, StoredSchema
+
+#: Written in SQLite's dialect; PostgreSQL's differs in the id column and the booleans,
+#: spelled by :func:`postgres_dialect`.
+MIGRATIONS: list[tuple[int, tuple[str, ...]]] = [
+    (
+        1,
+        (
+            "CREATE TABLE registry_schemas ("
+            " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+            " fingerprint TEXT NOT NULL UNIQUE,"
+            " schema_type TEXT NOT NULL,"
+            " schema TEXT NOT NULL,"
+            " refs TEXT NOT NULL)",
+            "CREATE TABLE registry_versions ("
+            " subject TEXT NOT NULL,"
+            " version INTEGER NOT NULL,"
+            " schema_id INTEGER NOT NULL REFERENCES registry_schemas (id),"
+            " deleted BOOLEAN NOT NULL DEFAULT FALSE,"
+            " PRIMARY KEY (subject, version))",
+            "CREATE INDEX registry_versions_by_schema ON registry_versions (schema_id)",
+            # The global level is the row whose subject is '' (no subject has that name:
+            # it is not a valid URL path segment).
+            "CREATE TABLE registry_levels ( subject TEXT PRIMARY KEY, compatibility TEXT NOT NULL)",
+        ),
+    ),
+]
+
+CREATE_MIGRATIONS = (
+    "CREATE TABLE IF NOT EXISTS registry_migrations ("
+    " version INTEGER PRIMARY KEY,"
+    " applied_at TEXT NOT NULL)"
+)
+GLOBAL = ""
+
+
+def postgres_dialect(statement: str) -> str:
+    return statement.replace(
+        "INTEGER PRIMARY KEY AUTOINCREMENT", "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"
+    ).replace("schema_id INTEGER", "schema_id BIGINT")
+
+
+def level_key(subject: str | None) -> str:
+    return GLOBAL if subject is None else subject
+
+
+def references_text(references: tuple[SchemaReference, ...]) -> str:
+    return json.dumps([reference.to_json() for reference in references])
+
+
+def stored_schema(row: tuple[Any, ...]) -> StoredSchema:
+    """A ``(id, schema_type, schema, refs)`` row as a :class:`StoredSchema`."""
+    schema_id, schema_type, schema, refs = row
+    references = tuple(SchemaReference(**item) for item in json.loads(refs))
+    return StoredSchema(int(schema_id), schema, schema_type, references)
