@@ -5,7 +5,7 @@ Built on :mod:`eventscope.schemas`, which judges every schema registered here; n
 
 :class:`RegistryClient`, the error classes and the models load with the package.
 :class:`EmbeddedRegistry` (the HTTP server) is imported the first time it is asked for,
-so code that only talks to a registry never imports :mod:`http.server`.
+so code that only talks to a registry never imports the HTTP server (waitress).
 """
 
 from __future__ import annotations

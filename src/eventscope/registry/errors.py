@@ -122,6 +122,25 @@ class BadRequestError(RegistryError):
     CODE = 400
 
 
+class NotFoundError(RegistryError):
+    """A path the registry does not serve."""
+
+    STATUS = 404
+    CODE = 404
+
+
+class MethodNotAllowedError(RegistryError):
+    STATUS = 405
+    CODE = 405
+
+
+class PayloadTooLargeError(RegistryError):
+    """A request body over the registry's limit."""
+
+    STATUS = 413
+    CODE = 413
+
+
 ERRORS_BY_CODE: dict[int | None, type[RegistryError]] = {
     cls.CODE: cls
     for cls in (

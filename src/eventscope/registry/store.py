@@ -318,8 +318,13 @@ class RegistryStore:
         if not schema.strip():
             raise InvalidSchemaError("Empty schema")
         refs = tuple(references)
-        parsed = self._parse(schema, schema_type, refs)
-        return _Candidate(schema_type, _canonical(schema, schema_type), refs, parsed)
+        try:
+            parsed = self._parse(schema, schema_type, refs)
+            return _Candidate(schema_type, _canonical(schema, schema_type), refs, parsed)
+        except RecursionError:
+            raise InvalidSchemaError(f"Invalid {schema_type} schema: nested too deeply") from None
+        except ValueError as exc:  # a number beyond Python's digit limit, say
+            raise InvalidSchemaError(f"Invalid {schema_type} schema: {exc}") from None
 
     def _parse(self, text: str, schema_type: str, references: tuple[SchemaReference, ...]) -> Any:
         try:
@@ -400,9 +405,14 @@ class RegistryStore:
         self, candidate: _Candidate, history: list[tuple[VersionRow, StoredSchema]], mode: Mode
     ) -> list[str]:
         olds = [self._parsed_schema(stored) for _, stored in history]
-        result = check_compatibility(
-            candidate.parsed, olds, format=SCHEMA_TYPES[candidate.schema_type], mode=mode
-        )
+        try:
+            result = check_compatibility(
+                candidate.parsed, olds, format=SCHEMA_TYPES[candidate.schema_type], mode=mode
+            )
+        except RecursionError:
+            raise InvalidSchemaError(
+                f"Invalid {candidate.schema_type} schema: nested too deeply to compare"
+            ) from None
         by_version: dict[int, list[Incompatibility]] = {}
         for item in result.incompatibilities:
             by_version.setdefault(item.version or len(history), []).append(item)
