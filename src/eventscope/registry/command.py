@@ -76,14 +76,18 @@ def run_serve(args: argparse.Namespace) -> int:
         raise UsageError(
             f"cannot listen on {args.address}:{args.port}: {exc.strerror or exc}"
         ) from None
-    summary = (
-        f"{registry.store.storage.description}, compatibility {registry.store.compatibility()}"
-    )
-    if args.schemas is not None:
-        subjects = len(registry.store.subjects())
-        summary += f", {registry.preloaded} version(s) of {subjects} subject(s) from {args.schemas}"
-    print(f"schema registry serving at {url} ({summary}); Ctrl-C stops it", flush=True)
+    # Ctrl-C may come as soon as the server answers, before the banner is even out: the
+    # whole serving section stops cleanly on it.
     try:
+        summary = (
+            f"{registry.store.storage.description}, compatibility {registry.store.compatibility()}"
+        )
+        if args.schemas is not None:
+            subjects = len(registry.store.subjects())
+            summary += (
+                f", {registry.preloaded} version(s) of {subjects} subject(s) from {args.schemas}"
+            )
+        print(f"schema registry serving at {url} ({summary}); Ctrl-C stops it", flush=True)
         registry.wait()
     except KeyboardInterrupt:
         pass

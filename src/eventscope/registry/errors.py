@@ -83,6 +83,27 @@ class SubjectNotSoftDeletedError(RegistryError):
     CODE = 40405
 
 
+class VersionSoftDeletedError(RegistryError):
+    """Soft-deleting a version that is already soft-deleted."""
+
+    STATUS = 404
+    CODE = 40406
+
+
+class VersionNotSoftDeletedError(RegistryError):
+    """A permanent delete of a version that was not soft-deleted first."""
+
+    STATUS = 404
+    CODE = 40407
+
+
+class ModeNotConfiguredError(RegistryError):
+    """The subject has no mode of its own (it follows the global one)."""
+
+    STATUS = 404
+    CODE = 40409
+
+
 class CompatibilityNotConfiguredError(RegistryError):
     """The subject has no compatibility level of its own (it follows the global one)."""
 
@@ -113,6 +134,26 @@ class InvalidVersionError(RegistryError):
 class InvalidCompatibilityLevelError(RegistryError):
     STATUS = 422
     CODE = 42203
+
+
+class InvalidModeError(RegistryError):
+    STATUS = 422
+    CODE = 42204
+
+
+class OperationNotPermittedError(RegistryError):
+    """A write the registry's or the subject's mode forbids (``READONLY``), or an id
+    given outside ``IMPORT`` mode."""
+
+    STATUS = 422
+    CODE = 42205
+
+
+class ReferenceExistsError(RegistryError):
+    """Deleting a version another schema refers to."""
+
+    STATUS = 422
+    CODE = 42206
 
 
 class BadRequestError(RegistryError):
@@ -149,11 +190,17 @@ ERRORS_BY_CODE: dict[int | None, type[RegistryError]] = {
         SchemaNotFoundError,
         SubjectSoftDeletedError,
         SubjectNotSoftDeletedError,
+        VersionSoftDeletedError,
+        VersionNotSoftDeletedError,
         CompatibilityNotConfiguredError,
+        ModeNotConfiguredError,
         IncompatibleSchemaError,
         InvalidSchemaError,
         InvalidVersionError,
         InvalidCompatibilityLevelError,
+        InvalidModeError,
+        OperationNotPermittedError,
+        ReferenceExistsError,
         BadRequestError,
     )
 }

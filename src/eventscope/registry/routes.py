@@ -9,6 +9,7 @@ WSGI application in :mod:`eventscope.registry.app` does the rest.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from eventscope.registry.errors import (
@@ -19,11 +20,12 @@ from eventscope.registry.errors import (
 )
 from eventscope.registry.models import (
     DEFAULT_SCHEMA_TYPE,
+    RegisteredSchema,
     SchemaReference,
     references_from_json,
     schema_json,
 )
-from eventscope.registry.store import LATEST, RegistryStore, parse_mode
+from eventscope.registry.store import LATEST, RegistryStore, parse_mode, parse_registry_mode
 from eventscope.schemas.formats import SCHEMA_TYPES
 from eventscope.schemas.verdicts import Mode
 
@@ -76,6 +78,22 @@ def _level(body: Any) -> Mode:
     return parse_mode(body.get("compatibility"))
 
 
+def _mode_of(body: Any) -> str:
+    if not isinstance(body, dict):
+        raise BadRequestError("The request body must be a JSON object")
+    return parse_registry_mode(body.get("mode"))
+
+
+def _optional_number(body: Any, name: str) -> int | None:
+    """``id`` or ``version`` of a register request (``IMPORT`` mode), when given."""
+    value = body.get(name) if isinstance(body, dict) else None
+    if value is None or (name == "version" and value == -1):
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise BadRequestError(f"$.{name}: a positive whole number is required")
+    return value
+
+
 def _schema_id(text: str) -> int:
     try:
         return int(text)
@@ -86,41 +104,141 @@ def _schema_id(text: str) -> int:
 # -- routes: (store, path parameters, query, body) -> JSON-serialisable reply ----------
 
 
+def _page(items: list[Any], query: Query) -> list[Any]:
+    """``offset`` and ``limit`` (``-1`` or absent: everything) applied to a listing."""
+    try:
+        offset = int(query.get("offset") or 0)
+        limit = int(query.get("limit") or -1)
+    except ValueError:
+        raise BadRequestError("offset and limit must be whole numbers") from None
+    if offset < 0:
+        raise BadRequestError("offset must not be negative")
+    return items[offset:] if limit < 0 else items[offset : offset + limit]
+
+
+def _shown(store: RegistryStore, registered: RegisteredSchema, query: Query) -> RegisteredSchema:
+    """The schema in the ``format`` asked for: ``serialized`` turns a Protobuf schema
+    into its base64 ``FileDescriptorProto``, as Confluent's deserialisers expect."""
+    if query.get("format") == "serialized" and registered.schema_type == "PROTOBUF":
+        return replace(registered, schema=store.serialized(registered))
+    return registered
+
+
 def _subjects(store: RegistryStore, p: dict[str, str], q: Query, body: Any) -> Any:
-    return store.subjects()
+    names = store.subjects(
+        q.get("subjectPrefix", ""),
+        deleted=_flag(q, "deleted"),
+        deleted_only=_flag(q, "deleted_only"),
+    )
+    return _page(names, q)
 
 
 def _versions(store: RegistryStore, p: dict[str, str], q: Query, body: Any) -> Any:
-    return store.versions(p["subject"])
+    numbers = store.versions(
+        p["subject"], deleted=_flag(q, "deleted"), deleted_only=_flag(q, "deleted_only")
+    )
+    return _page(numbers, q)
 
 
 def _version(store: RegistryStore, p: dict[str, str], q: Query, body: Any) -> Any:
-    return store.version(p["subject"], parse_version(p["version"])).to_json()
+    found = store.version(p["subject"], parse_version(p["version"]), deleted=_flag(q, "deleted"))
+    return _shown(store, found, q).to_json()
 
 
 def _version_schema(store: RegistryStore, p: dict[str, str], q: Query, body: Any) -> Any:
-    return Raw(store.version(p["subject"], parse_version(p["version"])).schema)
+    found = store.version(p["subject"], parse_version(p["version"]), deleted=_flag(q, "deleted"))
+    return Raw(_shown(store, found, q).schema)
+
+
+def _referenced_by(store: RegistryStore, p: dict[str, str], q: Query, body: Any) -> Any:
+    return _page(store.referenced_by(p["subject"], parse_version(p["version"])), q)
 
 
 def _register(store: RegistryStore, p: dict[str, str], q: Query, body: Any) -> Any:
-    return {"id": store.register(p["subject"], *_schema_request(body)).id}
+    schema, schema_type, references = _schema_request(body)
+    registered = store.register(
+        p["subject"],
+        schema,
+        schema_type,
+        references,
+        version=_optional_number(body, "version"),
+        schema_id=_optional_number(body, "id"),
+        normalize=_flag(q, "normalize"),
+    )
+    return {"id": registered.id}
 
 
 def _lookup(store: RegistryStore, p: dict[str, str], q: Query, body: Any) -> Any:
-    return store.lookup(p["subject"], *_schema_request(body)).to_json()
+    found = store.lookup(
+        p["subject"],
+        *_schema_request(body),
+        deleted=_flag(q, "deleted"),
+        normalize=_flag(q, "normalize"),
+    )
+    return _shown(store, found, q).to_json()
 
 
 def _delete_subject(store: RegistryStore, p: dict[str, str], q: Query, body: Any) -> Any:
     return store.delete_subject(p["subject"], permanent=_flag(q, "permanent"))
 
 
+def _delete_version(store: RegistryStore, p: dict[str, str], q: Query, body: Any) -> Any:
+    number = parse_version(p["version"])
+    return store.delete_version(p["subject"], number, permanent=_flag(q, "permanent"))
+
+
 def _by_id(store: RegistryStore, p: dict[str, str], q: Query, body: Any) -> Any:
-    return schema_json(store.schema(_schema_id(p["id"])))
+    stored = store.schema(_schema_id(p["id"]))
+    if q.get("format") == "serialized" and stored.schema_type == "PROTOBUF":
+        stored = replace(stored, schema=store.serialized(stored))
+    return schema_json(stored)
 
 
 def _id_uses(store: RegistryStore, p: dict[str, str], q: Query, body: Any) -> Any:
-    uses = store.uses(_schema_id(p["id"]))
-    return [{"subject": subject, "version": version} for subject, version in uses]
+    uses = store.uses(_schema_id(p["id"]), deleted=_flag(q, "deleted"))
+    return _page([{"subject": subject, "version": version} for subject, version in uses], q)
+
+
+def _id_subjects(store: RegistryStore, p: dict[str, str], q: Query, body: Any) -> Any:
+    return _page(store.subjects_of(_schema_id(p["id"]), deleted=_flag(q, "deleted")), q)
+
+
+def _schemas(store: RegistryStore, p: dict[str, str], q: Query, body: Any) -> Any:
+    found = store.schemas(
+        q.get("subjectPrefix", ""),
+        deleted=_flag(q, "deleted"),
+        latest_only=_flag(q, "latestOnly"),
+    )
+    return _page([_shown(store, registered, q).to_json() for registered in found], q)
+
+
+def _contexts(store: RegistryStore, p: dict[str, str], q: Query, body: Any) -> Any:
+    """Only Confluent's default context, ``.``: every subject lives there."""
+    return _page(["."], q)
+
+
+def _global_mode(store: RegistryStore, p: dict[str, str], q: Query, body: Any) -> Any:
+    return {"mode": store.mode()}
+
+
+def _set_global_mode(store: RegistryStore, p: dict[str, str], q: Query, body: Any) -> Any:
+    return {"mode": store.set_mode(_mode_of(body), force=_flag(q, "force"))}
+
+
+def _delete_global_mode(store: RegistryStore, p: dict[str, str], q: Query, body: Any) -> Any:
+    return {"mode": store.delete_mode()}
+
+
+def _subject_mode(store: RegistryStore, p: dict[str, str], q: Query, body: Any) -> Any:
+    return {"mode": store.mode(p["subject"], default_to_global=_flag(q, "defaultToGlobal"))}
+
+
+def _set_subject_mode(store: RegistryStore, p: dict[str, str], q: Query, body: Any) -> Any:
+    return {"mode": store.set_mode(_mode_of(body), p["subject"], force=_flag(q, "force"))}
+
+
+def _delete_subject_mode(store: RegistryStore, p: dict[str, str], q: Query, body: Any) -> Any:
+    return {"mode": store.delete_mode(p["subject"])}
 
 
 def _types(store: RegistryStore, p: dict[str, str], q: Query, body: Any) -> Any:
@@ -178,6 +296,8 @@ ROUTES: list[tuple[str, tuple[str, ...], Route]] = [
     ("GET", ("subjects",), _subjects),
     ("POST", ("subjects", "{subject}"), _lookup),
     ("DELETE", ("subjects", "{subject}"), _delete_subject),
+    ("DELETE", ("subjects", "{subject}", "versions", "{version}"), _delete_version),
+    ("GET", ("subjects", "{subject}", "versions", "{version}", "referencedby"), _referenced_by),
     ("GET", ("subjects", "{subject}", "versions"), _versions),
     ("POST", ("subjects", "{subject}", "versions"), _register),
     ("GET", ("subjects", "{subject}", "versions", "{version}"), _version),
@@ -185,6 +305,15 @@ ROUTES: list[tuple[str, tuple[str, ...], Route]] = [
     ("GET", ("schemas", "types"), _types),
     ("GET", ("schemas", "ids", "{id}"), _by_id),
     ("GET", ("schemas", "ids", "{id}", "versions"), _id_uses),
+    ("GET", ("schemas", "ids", "{id}", "subjects"), _id_subjects),
+    ("GET", ("schemas",), _schemas),
+    ("GET", ("contexts",), _contexts),
+    ("GET", ("mode",), _global_mode),
+    ("PUT", ("mode",), _set_global_mode),
+    ("DELETE", ("mode",), _delete_global_mode),
+    ("GET", ("mode", "{subject}"), _subject_mode),
+    ("PUT", ("mode", "{subject}"), _set_subject_mode),
+    ("DELETE", ("mode", "{subject}"), _delete_subject_mode),
     ("POST", ("compatibility", "subjects", "{subject}", "versions"), _check),
     ("POST", ("compatibility", "subjects", "{subject}", "versions", "{version}"), _check),
     ("GET", ("config",), _global_config),

@@ -32,15 +32,22 @@ from eventscope.registry.errors import (
     CompatibilityNotConfiguredError,
     IncompatibleSchemaError,
     InvalidCompatibilityLevelError,
+    InvalidModeError,
     InvalidSchemaError,
+    ModeNotConfiguredError,
+    OperationNotPermittedError,
+    ReferenceExistsError,
     RegistryError,
     SchemaNotFoundError,
     SubjectNotFoundError,
     SubjectNotSoftDeletedError,
     SubjectSoftDeletedError,
     VersionNotFoundError,
+    VersionNotSoftDeletedError,
+    VersionSoftDeletedError,
 )
 from eventscope.registry.models import RegisteredSchema, SchemaReference, StoredSchema
+from eventscope.registry.normalize import normalized
 from eventscope.registry.storage import MemoryStorage, NewSchema, Storage, VersionRow
 from eventscope.registry.storage.base import live
 from eventscope.schemas.compatibility import check_compatibility
@@ -70,6 +77,19 @@ class _Candidate:
         return NewSchema(digest, self.schema_type, self.text, self.references)
 
 
+#: Confluent's modes: who may write.  READONLY_OVERRIDE is READONLY that a subject's own
+#: mode cannot loosen.
+MODES = ("READWRITE", "READONLY", "READONLY_OVERRIDE", "IMPORT")
+DEFAULT_MODE = "READWRITE"
+
+
+def parse_registry_mode(value: object) -> str:
+    """A mode from a request, any case; 42204 otherwise."""
+    if isinstance(value, str) and value.upper() in MODES:
+        return value.upper()
+    raise InvalidModeError(f"Invalid mode. Valid values are {', '.join(MODES)}")
+
+
 def parse_mode(value: object) -> Mode:
     """A compatibility level from a request, any case; 42203 otherwise."""
     if isinstance(value, str) and value.upper() in Mode.__members__:
@@ -94,22 +114,50 @@ class RegistryStore:
 
     # -- reading -----------------------------------------------------------------
 
-    def subjects(self) -> list[str]:
-        """Subjects with at least one live version, sorted."""
-        return self.storage.subjects()
+    def subjects(
+        self, prefix: str = "", *, deleted: bool = False, deleted_only: bool = False
+    ) -> list[str]:
+        """Subjects named ``prefix…`` with a live version (with ``deleted``, any version;
+        with ``deleted_only``, a soft-deleted one), sorted."""
+        names = self.storage.subjects(deleted=deleted or deleted_only)
+        if deleted_only:
+            names = [name for name in names if any(r.deleted for r in self.storage.versions(name))]
+        return [name for name in names if name.startswith(prefix)]
 
-    def versions(self, subject: str) -> list[int]:
-        return [version.number for version in self._live(subject)]
+    def versions(
+        self, subject: str, *, deleted: bool = False, deleted_only: bool = False
+    ) -> list[int]:
+        return [v.number for v in self._live(subject, deleted=deleted, deleted_only=deleted_only)]
 
-    def version(self, subject: str, number: int) -> RegisteredSchema:
-        """Version ``number`` of ``subject`` (``-1``: the latest live one)."""
-        live = self._live(subject)
+    def version(self, subject: str, number: int, *, deleted: bool = False) -> RegisteredSchema:
+        """Version ``number`` of ``subject`` (``-1``: the latest live one; soft-deleted
+        ones too with ``deleted``)."""
+        rows = self._live(subject, deleted=deleted)
         if number == LATEST:
-            return self._registered(subject, live[-1])
-        for version in live:
+            return self._registered(subject, rows[-1])
+        for version in rows:
             if version.number == number:
                 return self._registered(subject, version)
         raise VersionNotFoundError(f"Version {number} not found.")
+
+    def schemas(
+        self, prefix: str = "", *, deleted: bool = False, latest_only: bool = False
+    ) -> list[RegisteredSchema]:
+        """Every version of every subject named ``prefix…`` (``GET /schemas``)."""
+        found: list[RegisteredSchema] = []
+        for subject in self.subjects(prefix, deleted=deleted):
+            rows = self._live(subject, deleted=deleted)
+            found += [self._registered(subject, row) for row in rows[-1:] if latest_only]
+            found += [self._registered(subject, row) for row in rows if not latest_only]
+        return found
+
+    def subjects_of(self, schema_id: int, *, deleted: bool = False) -> list[str]:
+        """The subjects with a version whose schema is ``schema_id``."""
+        return sorted({subject for subject, _ in self.uses(schema_id, deleted=deleted)})
+
+    def referenced_by(self, subject: str, number: int) -> list[int]:
+        """Ids of the schemas that refer to this version (``.../referencedby``)."""
+        return self.storage.referencing(subject, self.version(subject, number).version)
 
     def schema(self, schema_id: int) -> StoredSchema:
         stored = self.storage.schema(schema_id)
@@ -117,10 +165,18 @@ class RegistryStore:
             raise SchemaNotFoundError(f"Schema {schema_id} not found")
         return stored
 
-    def uses(self, schema_id: int) -> list[tuple[str, int]]:
-        """The live (subject, version) pairs whose schema is ``schema_id``."""
+    def uses(self, schema_id: int, *, deleted: bool = False) -> list[tuple[str, int]]:
+        """The live (subject, version) pairs whose schema is ``schema_id`` (soft-deleted
+        ones too with ``deleted``)."""
         self.schema(schema_id)
-        return self.storage.uses(schema_id)
+        if not deleted:
+            return self.storage.uses(schema_id)
+        return [
+            (subject, row.number)
+            for subject in self.storage.subjects(deleted=True)
+            for row in self.storage.versions(subject)
+            if row.id == schema_id
+        ]
 
     def lookup(
         self,
@@ -128,10 +184,14 @@ class RegistryStore:
         schema: str,
         schema_type: str,
         references: Sequence[SchemaReference] = (),
+        *,
+        deleted: bool = False,
+        normalize: bool = False,
     ) -> RegisteredSchema:
-        """The live version of ``subject`` holding this schema (40403 if none)."""
-        live = self._live(subject)
-        candidate = self._candidate(schema, schema_type, references)
+        """The live version of ``subject`` holding this schema (40403 if none; soft-deleted
+        versions count too with ``deleted``)."""
+        live = self._live(subject, deleted=deleted)
+        candidate = self._candidate(schema, schema_type, references, normalize=normalize)
         schema_id = self.storage.schema_id(candidate.new.fingerprint)
         for version in live:
             if version.id == schema_id:
@@ -149,6 +209,8 @@ class RegistryStore:
         *,
         version: int | None = None,
         check: bool = True,
+        schema_id: int | None = None,
+        normalize: bool = False,
     ) -> RegisteredSchema:
         """Add ``schema`` to ``subject`` unless it is already there; answer its version.
 
@@ -156,9 +218,17 @@ class RegistryStore:
         preload of a schemas directory): versions were accepted when they were written.
         Importing a version the subject already holds with the same schema changes
         nothing, so a persistent registry can be preloaded again at every start.
+        ``schema_id`` (``IMPORT`` mode only) gives a new schema the id it has elsewhere;
+        ``normalize`` stores the canonical text (:mod:`eventscope.registry.normalize`).
         """
-        candidate = self._candidate(schema, schema_type, references)
+        mode = self._writable(subject)
+        if schema_id is not None and mode != "IMPORT":
+            raise OperationNotPermittedError(f"Subject {subject} is not in import mode")
+        check = check and mode != "IMPORT"  # an import copies a history already judged
+        candidate = self._candidate(schema, schema_type, references, normalize=normalize)
         new = candidate.new
+        if schema_id is not None:
+            self._check_import_id(schema_id, new)
         while True:
             history = self.storage.versions(subject)
             existing = self.storage.schema_id(new.fingerprint)
@@ -175,13 +245,14 @@ class RegistryStore:
                     if version is not None
                     else max((row.number for row in history), default=0) + 1
                 )
-                schema_id = writer.add(number, new)
+                added = writer.add(number, new, schema_id)
             return RegisteredSchema(
-                subject, number, schema_id, new.schema, new.schema_type, new.references
+                subject, number, added, new.schema, new.schema_type, new.references
             )
 
     def delete_subject(self, subject: str, *, permanent: bool = False) -> list[int]:
         """Soft-delete ``subject`` (or, once soft-deleted, remove it); the versions deleted."""
+        self._writable(subject)
         with self.storage.write(subject) as writer:
             rows = writer.versions()
             if not rows:
@@ -202,6 +273,76 @@ class RegistryStore:
                 )
             writer.soft_delete(numbers)
             return numbers
+
+    def delete_version(self, subject: str, number: int, *, permanent: bool = False) -> int:
+        """Soft-delete one version (or, once soft-deleted, remove it); its number.
+
+        A version another schema refers to stays (42206), as in Confluent's registry.
+        """
+        self._writable(subject)
+        with self.storage.write(subject) as writer:
+            rows = writer.versions()
+            if not rows:
+                raise SubjectNotFoundError(f"Subject '{subject}' not found.")
+            if number == LATEST:
+                found = live(rows)[-1:]
+            else:
+                found = [row for row in rows if row.number == number]
+            if not found:
+                raise VersionNotFoundError(f"Version {number} not found.")
+            row = found[0]
+            if self.storage.referencing(subject, row.number):
+                raise ReferenceExistsError(
+                    "One or more references exist to the schema {magic=1,keytype=SCHEMA,"
+                    f"subject={subject},version={row.number}}}."
+                )
+            if permanent:
+                if not row.deleted:
+                    raise VersionNotSoftDeletedError(
+                        f"Subject '{subject}' Version {row.number} was not deleted first "
+                        "before being permanently deleted"
+                    )
+                writer.remove([row.number])
+            elif row.deleted:
+                raise VersionSoftDeletedError(
+                    f"Subject '{subject}' Version {row.number} was soft deleted. Set "
+                    "permanent=true to delete permanently"
+                )
+            else:
+                writer.soft_delete([row.number])
+            return row.number
+
+    # -- modes -------------------------------------------------------------------
+
+    def mode(self, subject: str | None = None, *, default_to_global: bool = False) -> str:
+        """The global mode, or ``subject``'s own (40409 when it has none, unless
+        ``default_to_global``)."""
+        own = self.storage.mode(subject)
+        if own is not None:
+            return own
+        if subject is None or default_to_global:
+            stored = self.storage.mode(None) if subject is not None else None
+            return stored or DEFAULT_MODE
+        raise ModeNotConfiguredError(
+            f"Subject '{subject}' does not have subject-level mode configured"
+        )
+
+    def set_mode(self, mode: str, subject: str | None = None, *, force: bool = False) -> str:
+        """Set a mode; ``IMPORT`` on a registry (or subject) that holds versions only with
+        ``force``, so ids imported cannot collide with ids given out."""
+        chosen = parse_registry_mode(mode)
+        if chosen == "IMPORT" and not force:
+            held = self.storage.subjects() if subject is None else self.storage.versions(subject)
+            if held:
+                raise OperationNotPermittedError("Cannot import since found existing subjects")
+        self.storage.set_mode(subject, chosen)
+        return chosen
+
+    def delete_mode(self, subject: str | None = None) -> str:
+        old = self.storage.delete_mode(subject)
+        if old is None and subject is not None:
+            raise SubjectNotFoundError(f"Subject '{subject}' not found.")
+        return old or DEFAULT_MODE
 
     # -- compatibility -----------------------------------------------------------
 
@@ -290,9 +431,38 @@ class RegistryStore:
                 f'subject "{subject}", details: [{", ".join(messages)}]'
             )
 
-    def _live(self, subject: str) -> list[VersionRow]:
-        rows = live(self.storage.versions(subject))
-        if not rows:
+    def _writable(self, subject: str) -> str:
+        """The mode that applies to ``subject``; 42205 when it forbids writing."""
+        overall = self.mode()
+        mode = (
+            overall
+            if overall == "READONLY_OVERRIDE"
+            else self.mode(subject, default_to_global=True)
+        )
+        if mode in ("READONLY", "READONLY_OVERRIDE"):
+            raise OperationNotPermittedError(f"Subject {subject} is in read-only mode")
+        return mode
+
+    def _check_import_id(self, schema_id: int, new: NewSchema) -> None:
+        """An imported id must be free, or already name this very schema."""
+        if schema_id < 1:
+            raise InvalidSchemaError(f"Invalid id {schema_id}: ids are positive")
+        taken = self.storage.schema(schema_id)
+        known = self.storage.schema_id(new.fingerprint)
+        if (taken is not None and known != schema_id) or (known not in (None, schema_id)):
+            raise OperationNotPermittedError(
+                f"Overwrite new schema with id {schema_id} is not permitted."
+            )
+
+    def _live(
+        self, subject: str, *, deleted: bool = False, deleted_only: bool = False
+    ) -> list[VersionRow]:
+        every = self.storage.versions(subject)
+        if deleted_only:
+            rows = [row for row in every if row.deleted]
+        else:
+            rows = every if deleted else live(every)
+        if not rows and not (every and (deleted or deleted_only)):
             raise SubjectNotFoundError(f"Subject '{subject}' not found.")
         return rows
 
@@ -308,7 +478,12 @@ class RegistryStore:
         )
 
     def _candidate(
-        self, schema: str, schema_type: str, references: Sequence[SchemaReference]
+        self,
+        schema: str,
+        schema_type: str,
+        references: Sequence[SchemaReference],
+        *,
+        normalize: bool = False,
     ) -> _Candidate:
         """Parse a schema from a request: 42201 naming the place when it is invalid."""
         if schema_type not in SCHEMA_TYPES:
@@ -320,7 +495,8 @@ class RegistryStore:
         refs = tuple(references)
         try:
             parsed = self._parse(schema, schema_type, refs)
-            return _Candidate(schema_type, _canonical(schema, schema_type), refs, parsed)
+            text = normalized(schema, schema_type) if normalize else _canonical(schema, schema_type)
+            return _Candidate(schema_type, text, refs, parsed)
         except RecursionError:
             raise InvalidSchemaError(f"Invalid {schema_type} schema: nested too deeply") from None
         except ValueError as exc:  # a number beyond Python's digit limit, say
@@ -336,12 +512,27 @@ class RegistryStore:
                 error_code=50001,
             ) from None
         try:
-            return module.parse(text, references=self._reference_texts(references) or None)
+            texts = self._reference_texts(references) or None
+            if schema_type == "PROTOBUF":
+                from eventscope.registry.protobuf import from_descriptor, is_descriptor
+
+                if is_descriptor(text):
+                    return from_descriptor(text, texts)
+            return module.parse(text, references=texts)
         except SchemaParseError as exc:
             where = ": ".join(part for part in (exc.source, exc.location) if part)
             raise InvalidSchemaError(
                 f"Invalid {schema_type} schema: {where + ': ' if where else ''}{exc.reason}"
             ) from None
+
+    def serialized(self, stored: StoredSchema | RegisteredSchema) -> str:
+        """A Protobuf schema as its base64 descriptor (``format=serialized``)."""
+        from eventscope.registry.protobuf import serialized
+
+        try:
+            return serialized(stored.schema, self._reference_texts(stored.references))
+        except SchemaParseError as exc:  # stored, so it parsed once: a reference went away
+            raise InvalidSchemaError(f"Invalid PROTOBUF schema: {exc.reason}") from None
 
     def _parsed_schema(self, stored: StoredSchema) -> Any:
         """A registered schema parsed, once per id: an id never changes its schema."""

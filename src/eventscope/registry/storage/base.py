@@ -46,9 +46,9 @@ class SubjectWriter(Protocol):
     def versions(self) -> list[VersionRow]:
         """Every version of the subject, soft-deleted ones too, by number."""
 
-    def add(self, number: int, schema: NewSchema) -> int:
+    def add(self, number: int, schema: NewSchema, schema_id: int | None = None) -> int:
         """Add version ``number``; the schema's id (an existing one when the
-        fingerprint is known)."""
+        fingerprint is known, ``schema_id`` for a new one when given: ``IMPORT`` mode)."""
 
     def soft_delete(self, numbers: Sequence[int]) -> None: ...
 
@@ -69,11 +69,22 @@ class Storage(Protocol):
     def versions(self, subject: str) -> list[VersionRow]:
         """Every version of ``subject``, soft-deleted ones too, by number."""
 
-    def subjects(self) -> list[str]:
-        """Subjects with at least one live version, sorted."""
+    def subjects(self, deleted: bool = False) -> list[str]:
+        """Subjects with at least one live version (any version when ``deleted``), sorted."""
 
     def uses(self, schema_id: int) -> list[tuple[str, int]]:
         """The live (subject, version) pairs whose schema is ``schema_id``, sorted."""
+
+    def referencing(self, subject: str, version: int) -> list[int]:
+        """Ids of the schemas that refer to ``subject`` version ``version``, sorted."""
+
+    def mode(self, subject: str | None) -> str | None:
+        """The mode set for ``subject`` (``None``: the global one)."""
+
+    def set_mode(self, subject: str | None, mode: str) -> None: ...
+
+    def delete_mode(self, subject: str | None) -> str | None:
+        """Forget a mode; the one it was, ``None`` when none was set."""
 
     def level(self, subject: str | None) -> str | None:
         """The compatibility level set for ``subject`` (``None``: the global one)."""

@@ -25,6 +25,7 @@ class MemoryStorage:
         self._ids: dict[str, int] = {}
         self._versions: dict[str, list[VersionRow]] = {}
         self._levels: dict[str | None, str] = {}
+        self._modes: dict[str | None, str] = {}
 
     def schema(self, schema_id: int) -> StoredSchema | None:
         with self._lock:
@@ -38,10 +39,12 @@ class MemoryStorage:
         with self._lock:
             return list(self._versions.get(subject, ()))
 
-    def subjects(self) -> list[str]:
+    def subjects(self, deleted: bool = False) -> list[str]:
         with self._lock:
             return sorted(
-                name for name, rows in self._versions.items() if any(not r.deleted for r in rows)
+                name
+                for name, rows in self._versions.items()
+                if any(deleted or not row.deleted for row in rows)
             )
 
     def uses(self, schema_id: int) -> list[tuple[str, int]]:
@@ -52,6 +55,26 @@ class MemoryStorage:
                 for row in rows
                 if row.id == schema_id and not row.deleted
             ]
+
+    def referencing(self, subject: str, version: int) -> list[int]:
+        with self._lock:
+            return sorted(
+                stored.id
+                for stored in self._schemas.values()
+                if any((r.subject, r.version) == (subject, version) for r in stored.references)
+            )
+
+    def mode(self, subject: str | None) -> str | None:
+        with self._lock:
+            return self._modes.get(subject)
+
+    def set_mode(self, subject: str | None, mode: str) -> None:
+        with self._lock:
+            self._modes[subject] = mode
+
+    def delete_mode(self, subject: str | None) -> str | None:
+        with self._lock:
+            return self._modes.pop(subject, None)
 
     def level(self, subject: str | None) -> str | None:
         with self._lock:
@@ -73,10 +96,11 @@ class MemoryStorage:
     def close(self) -> None:
         """Nothing to release."""
 
-    def _add_schema(self, schema: NewSchema) -> int:
+    def _add_schema(self, schema: NewSchema, chosen: int | None) -> int:
         schema_id = self._ids.get(schema.fingerprint)
         if schema_id is None:
-            schema_id = len(self._schemas) + 1  # never reused: schemas are never removed
+            # never reused: schemas are never removed
+            schema_id = chosen if chosen is not None else max(self._schemas, default=0) + 1
             self._schemas[schema_id] = StoredSchema(
                 schema_id, schema.schema, schema.schema_type, schema.references
             )
@@ -92,8 +116,8 @@ class _Writer:
     def versions(self) -> list[VersionRow]:
         return self._storage.versions(self._subject)
 
-    def add(self, number: int, schema: NewSchema) -> int:
-        schema_id = self._storage._add_schema(schema)
+    def add(self, number: int, schema: NewSchema, schema_id: int | None = None) -> int:
+        schema_id = self._storage._add_schema(schema, schema_id)
         rows = self._storage._versions.setdefault(self._subject, [])
         rows.append(VersionRow(number, schema_id))
         rows.sort(key=lambda row: row.number)

@@ -70,10 +70,12 @@ class PostgresStorage:
         with self._pool.connection() as connection:
             return _versions(connection, subject)
 
-    def subjects(self) -> list[str]:
+    def subjects(self, deleted: bool = False) -> list[str]:
         with self._pool.connection() as connection:
             rows = connection.execute(
-                "SELECT DISTINCT subject FROM registry_versions WHERE NOT deleted ORDER BY subject"
+                "SELECT DISTINCT subject FROM registry_versions WHERE %s OR NOT deleted"
+                " ORDER BY subject",
+                (deleted,),
             ).fetchall()
         return [name for (name,) in rows]
 
@@ -85,6 +87,32 @@ class PostgresStorage:
                 (schema_id,),
             ).fetchall()
         return [(name, int(number)) for name, number in rows]
+
+    def referencing(self, subject: str, version: int) -> list[int]:
+        with self._pool.connection() as connection:
+            rows = connection.execute(
+                "SELECT DISTINCT schema_id FROM registry_references"
+                " WHERE subject = %s AND version = %s ORDER BY schema_id",
+                (subject, version),
+            ).fetchall()
+        return [int(schema_id) for (schema_id,) in rows]
+
+    def mode(self, subject: str | None) -> str | None:
+        row = self._one("SELECT mode FROM registry_modes WHERE subject = %s", (level_key(subject),))
+        return str(row[0]) if row else None
+
+    def set_mode(self, subject: str | None, mode: str) -> None:
+        self._one(
+            "INSERT INTO registry_modes (subject, mode) VALUES (%s, %s)"
+            " ON CONFLICT (subject) DO UPDATE SET mode = excluded.mode RETURNING subject",
+            (level_key(subject), mode),
+        )
+
+    def delete_mode(self, subject: str | None) -> str | None:
+        row = self._one(
+            "DELETE FROM registry_modes WHERE subject = %s RETURNING mode", (level_key(subject),)
+        )
+        return str(row[0]) if row else None
 
     def level(self, subject: str | None) -> str | None:
         row = self._one(
@@ -135,18 +163,37 @@ class _Writer:
     def versions(self) -> list[VersionRow]:
         return _versions(self._connection, self._subject)
 
-    def add(self, number: int, schema: NewSchema) -> int:
-        row = self._connection.execute(
-            "INSERT INTO registry_schemas (fingerprint, schema_type, schema, refs)"
-            " VALUES (%s, %s, %s, %s) ON CONFLICT (fingerprint) DO NOTHING RETURNING id",
-            (
-                schema.fingerprint,
-                schema.schema_type,
-                schema.schema,
-                references_text(schema.references),
-            ),
-        ).fetchone()
-        if row is None:  # known already, or committed meanwhile by another instance
+    def add(self, number: int, schema: NewSchema, schema_id: int | None = None) -> int:
+        values = (schema.fingerprint, schema.schema_type, schema.schema)
+        refs = references_text(schema.references)
+        if schema_id is None:
+            row = self._connection.execute(
+                "INSERT INTO registry_schemas (fingerprint, schema_type, schema, refs)"
+                " VALUES (%s, %s, %s, %s) ON CONFLICT (fingerprint) DO NOTHING RETURNING id",
+                (*values, refs),
+            ).fetchone()
+        else:  # IMPORT mode: the caller's id, and the sequence moved past it
+            row = self._connection.execute(
+                "INSERT INTO registry_schemas (id, fingerprint, schema_type, schema, refs)"
+                " OVERRIDING SYSTEM VALUE VALUES (%s, %s, %s, %s, %s)"
+                " ON CONFLICT (fingerprint) DO NOTHING RETURNING id",
+                (schema_id, *values, refs),
+            ).fetchone()
+            self._connection.execute(
+                "SELECT setval(pg_get_serial_sequence('registry_schemas', 'id'),"
+                " (SELECT max(id) FROM registry_schemas))"
+            )
+        if row is not None:
+            self._connection.execute(
+                "INSERT INTO registry_references (schema_id, subject, version)"
+                " SELECT %s, unnest(%s::text[]), unnest(%s::int[])",
+                (
+                    row[0],
+                    [ref.subject for ref in schema.references],
+                    [ref.version for ref in schema.references],
+                ),
+            )
+        else:  # known already, or committed meanwhile by another instance
             row = self._connection.execute(
                 "SELECT id FROM registry_schemas WHERE fingerprint = %s", (schema.fingerprint,)
             ).fetchone()

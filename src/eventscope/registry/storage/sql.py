@@ -10,13 +10,24 @@ and instances starting together do not race.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from eventscope.registry.models import SchemaReference, StoredSchema
 
-#: Written in SQLite's dialect; PostgreSQL's differs in the id column and the booleans,
-#: spelled by :func:`postgres_dialect`.
-MIGRATIONS: list[tuple[int, tuple[str, ...]]] = [
+
+@dataclass(frozen=True, slots=True)
+class Dialects:
+    """A statement that differs between the two databases beyond what
+    :func:`postgres_dialect` rewrites."""
+
+    sqlite: str
+    postgres: str
+
+
+#: Written in SQLite's dialect unless spelled for both; :func:`postgres_dialect` rewrites
+#: the id columns for PostgreSQL.
+MIGRATIONS: list[tuple[int, tuple[str | Dialects, ...]]] = [
     (
         1,
         (
@@ -35,7 +46,30 @@ MIGRATIONS: list[tuple[int, tuple[str, ...]]] = [
             "CREATE INDEX registry_versions_by_schema ON registry_versions (schema_id)",
             # The global level is the row whose subject is '' (no subject has that name:
             # it is not a valid URL path segment).
-            "CREATE TABLE registry_levels ( subject TEXT PRIMARY KEY, compatibility TEXT NOT NULL)",
+            "CREATE TABLE registry_levels (subject TEXT PRIMARY KEY, compatibility TEXT NOT NULL)",
+        ),
+    ),
+    (
+        2,
+        (
+            # Modes (READWRITE, READONLY, IMPORT), global on the '' row as for levels.
+            "CREATE TABLE registry_modes (subject TEXT PRIMARY KEY, mode TEXT NOT NULL)",
+            # Which schema refers to which (subject, version): answers `referencedby`
+            # and refuses deleting a version still referred to.
+            "CREATE TABLE registry_references ("
+            " schema_id INTEGER NOT NULL REFERENCES registry_schemas (id),"
+            " subject TEXT NOT NULL,"
+            " version INTEGER NOT NULL)",
+            "CREATE INDEX registry_references_by_target ON registry_references (subject, version)",
+            Dialects(
+                sqlite="INSERT INTO registry_references (schema_id, subject, version)"
+                " SELECT s.id, json_extract(r.value, '$.subject'),"
+                " json_extract(r.value, '$.version')"
+                " FROM registry_schemas s, json_each(s.refs) r",
+                postgres="INSERT INTO registry_references (schema_id, subject, version)"
+                " SELECT s.id, r->>'subject', (r->>'version')::int"
+                " FROM registry_schemas s, jsonb_array_elements(s.refs::jsonb) r",
+            ),
         ),
     ),
 ]
@@ -48,7 +82,13 @@ CREATE_MIGRATIONS = (
 GLOBAL = ""
 
 
-def postgres_dialect(statement: str) -> str:
+def sqlite_dialect(statement: str | Dialects) -> str:
+    return statement.sqlite if isinstance(statement, Dialects) else statement
+
+
+def postgres_dialect(statement: str | Dialects) -> str:
+    if isinstance(statement, Dialects):
+        return statement.postgres
     return statement.replace(
         "INTEGER PRIMARY KEY AUTOINCREMENT", "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"
     ).replace("schema_id INTEGER", "schema_id BIGINT")

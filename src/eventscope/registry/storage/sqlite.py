@@ -24,6 +24,7 @@ from eventscope.registry.storage.sql import (
     MIGRATIONS,
     level_key,
     references_text,
+    sqlite_dialect,
     stored_schema,
 )
 
@@ -57,9 +58,11 @@ class SqliteStorage:
     def versions(self, subject: str) -> list[VersionRow]:
         return _versions(self._connection(), subject)
 
-    def subjects(self) -> list[str]:
+    def subjects(self, deleted: bool = False) -> list[str]:
         rows = self._connection().execute(
-            "SELECT DISTINCT subject FROM registry_versions WHERE NOT deleted ORDER BY subject"
+            "SELECT DISTINCT subject FROM registry_versions WHERE ? OR NOT deleted"
+            " ORDER BY subject",
+            (deleted,),
         )
         return [name for (name,) in rows]
 
@@ -70,6 +73,31 @@ class SqliteStorage:
             (schema_id,),
         )
         return [(name, int(number)) for name, number in rows]
+
+    def referencing(self, subject: str, version: int) -> list[int]:
+        rows = self._connection().execute(
+            "SELECT DISTINCT schema_id FROM registry_references"
+            " WHERE subject = ? AND version = ? ORDER BY schema_id",
+            (subject, version),
+        )
+        return [int(schema_id) for (schema_id,) in rows]
+
+    def mode(self, subject: str | None) -> str | None:
+        row = self._one("SELECT mode FROM registry_modes WHERE subject = ?", (level_key(subject),))
+        return str(row[0]) if row else None
+
+    def set_mode(self, subject: str | None, mode: str) -> None:
+        self._connection().execute(
+            "INSERT INTO registry_modes (subject, mode) VALUES (?, ?)"
+            " ON CONFLICT (subject) DO UPDATE SET mode = excluded.mode",
+            (level_key(subject), mode),
+        )
+
+    def delete_mode(self, subject: str | None) -> str | None:
+        row = self._one(
+            "DELETE FROM registry_modes WHERE subject = ? RETURNING mode", (level_key(subject),)
+        )
+        return str(row[0]) if row else None
 
     def level(self, subject: str | None) -> str | None:
         row = self._one(
@@ -147,7 +175,7 @@ class SqliteStorage:
                 if number in done:
                     continue
                 for statement in statements:
-                    connection.execute(statement)
+                    connection.execute(sqlite_dialect(statement))
                 connection.execute(
                     "INSERT INTO registry_migrations (version, applied_at) VALUES (?, ?)",
                     (number, datetime.now(UTC).isoformat()),
@@ -162,20 +190,26 @@ class _Writer:
     def versions(self) -> list[VersionRow]:
         return _versions(self._connection, self._subject)
 
-    def add(self, number: int, schema: NewSchema) -> int:
-        self._connection.execute(
-            "INSERT INTO registry_schemas (fingerprint, schema_type, schema, refs)"
-            " VALUES (?, ?, ?, ?) ON CONFLICT (fingerprint) DO NOTHING",
+    def add(self, number: int, schema: NewSchema, schema_id: int | None = None) -> int:
+        inserted = self._connection.execute(
+            "INSERT INTO registry_schemas (id, fingerprint, schema_type, schema, refs)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (fingerprint) DO NOTHING",
             (
+                schema_id,  # NULL: the next id
                 schema.fingerprint,
                 schema.schema_type,
                 schema.schema,
                 references_text(schema.references),
             ),
-        )
+        ).rowcount
         (schema_id,) = self._connection.execute(
             "SELECT id FROM registry_schemas WHERE fingerprint = ?", (schema.fingerprint,)
         ).fetchone()
+        if inserted:
+            self._connection.executemany(
+                "INSERT INTO registry_references (schema_id, subject, version) VALUES (?, ?, ?)",
+                [(schema_id, ref.subject, ref.version) for ref in schema.references],
+            )
         self._connection.execute(
             "INSERT INTO registry_versions (subject, version, schema_id) VALUES (?, ?, ?)",
             (self._subject, number, schema_id),
