@@ -18,14 +18,17 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from eventscope.registry.auth import Access, allows
 from eventscope.registry.errors import (
     BadRequestError,
+    ForbiddenError,
     MethodNotAllowedError,
     NotFoundError,
     PayloadTooLargeError,
     RegistryError,
+    UnauthorizedError,
 )
-from eventscope.registry.routes import ROUTES, Raw, Route, match
+from eventscope.registry.routes import ROUTES, Raw, Route, match, required_role
 from eventscope.registry.store import RegistryStore
 
 CONTENT_TYPE = "application/vnd.schemaregistry.v1+json"
@@ -37,16 +40,25 @@ StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 
 
 class RegistryApp:
-    """Confluent's REST API over ``store``; bodies above ``max_body`` bytes are 413."""
+    """Confluent's REST API over ``store``; bodies above ``max_body`` bytes are 413.
 
-    def __init__(self, store: RegistryStore, *, max_body: int = MAX_BODY) -> None:
+    With ``access``, every request needs the role its route asks for
+    (:func:`~eventscope.registry.routes.required_role`): 401 without credentials the
+    registry knows, 403 with too small a role.
+    """
+
+    def __init__(
+        self, store: RegistryStore, *, max_body: int = MAX_BODY, access: Access | None = None
+    ) -> None:
         self.store = store
         self.max_body = max_body
+        self.access = access
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         method = str(environ.get("REQUEST_METHOD", "GET")).upper()
         try:
-            route, params, query = self._route(environ, method)
+            route, params, query, needed = self._route(environ, method)
+            self._authorize(environ, needed)
             reply = route(self.store, params, query, self._body(environ))
             status = HTTPStatus.OK.value
         except RegistryError as exc:
@@ -56,13 +68,24 @@ class RegistryApp:
             status = 500
             reply = {"error_code": 50001, "message": "Internal error in the schema registry"}
         data = (reply if isinstance(reply, Raw) else json.dumps(reply)).encode("utf-8")
-        start_response(
-            f"{status} {HTTPStatus(status).phrase}",
-            [("Content-Type", CONTENT_TYPE), ("Content-Length", str(len(data)))],
-        )
+        headers = [("Content-Type", CONTENT_TYPE), ("Content-Length", str(len(data)))]
+        if status == 401:
+            headers.append(("WWW-Authenticate", 'Basic realm="schema-registry"'))
+        start_response(f"{status} {HTTPStatus(status).phrase}", headers)
         return [data]
 
-    def _route(self, environ: dict[str, Any], method: str) -> tuple[Route, dict[str, str], Any]:
+    def _authorize(self, environ: dict[str, Any], needed: str) -> None:
+        if self.access is None:
+            return
+        role = self.access.role(environ.get("HTTP_AUTHORIZATION"))
+        if role is None:
+            raise UnauthorizedError("Unauthorized: credentials are required")
+        if not allows(role, needed):
+            raise ForbiddenError(f"Forbidden: this needs the {needed} role, not {role}")
+
+    def _route(
+        self, environ: dict[str, Any], method: str
+    ) -> tuple[Route, dict[str, str], Any, str]:
         # Split the raw path before unquoting: a subject may contain an encoded "/".
         raw = environ.get("REQUEST_URI") or environ.get("PATH_INFO", "/")
         url = urlsplit(str(raw))
@@ -76,7 +99,7 @@ class RegistryApp:
                 continue
             allowed = True
             if route_method == method:
-                return route, params, query
+                return route, params, query, required_role(method, pattern)
         if allowed:
             raise MethodNotAllowedError("HTTP 405 Method Not Allowed")
         raise NotFoundError("HTTP 404 Not Found")

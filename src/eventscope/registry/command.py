@@ -11,10 +11,13 @@ is served.
 from __future__ import annotations
 
 import argparse
+import getpass
+import sys
 from pathlib import Path
 
 from eventscope.errors import UsageError
-from eventscope.registry.server import EmbeddedRegistry
+from eventscope.registry.auth import ROLES, UsersFileError, hash_password
+from eventscope.registry.server import AUTO, EmbeddedRegistry, is_loopback
 from eventscope.registry.storage import DEFAULT_STORAGE, StorageError
 from eventscope.schemas.directory import SchemaDirectoryError
 from eventscope.schemas.verdicts import Mode
@@ -49,6 +52,18 @@ def register(commands: argparse._SubParsersAction) -> None:
         f"or memory (default {DEFAULT_STORAGE}, in the working directory)",
     )
     serve.add_argument(
+        "--users",
+        type=Path,
+        metavar="FILE",
+        help="users and tokens with their roles (TOML; see docs/registry.md)",
+    )
+    serve.add_argument(
+        "--anonymous",
+        choices=[*ROLES, "none"],
+        help="role of requests without credentials (default: admin on a loopback address "
+        "without --users, none otherwise)",
+    )
+    serve.add_argument(
         "--compatibility",
         type=_mode,
         default=Mode.BACKWARD,
@@ -56,9 +71,17 @@ def register(commands: argparse._SubParsersAction) -> None:
         help=f"global compatibility level: {', '.join(Mode)} (default BACKWARD)",
     )
     serve.set_defaults(run=run_serve)
+    hashing = actions.add_parser(
+        "hash-password",
+        help="hash a password for a users file",
+        description="Read a password from the terminal (or one line of standard input) and "
+        "print its scrypt hash, for the password = of a [users.NAME] table.",
+    )
+    hashing.set_defaults(run=run_hash_password)
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    anonymous = _anonymous(args)
     try:
         registry = EmbeddedRegistry(
             address=args.address,
@@ -66,8 +89,10 @@ def run_serve(args: argparse.Namespace) -> int:
             schemas=args.schemas,
             compatibility=args.compatibility,
             storage=args.storage,
+            users=args.users,
+            anonymous=anonymous,
         )
-    except (SchemaDirectoryError, StorageError) as exc:
+    except (SchemaDirectoryError, StorageError, UsersFileError) as exc:
         raise UsageError(str(exc)) from None
     try:
         url = registry.start()
@@ -94,6 +119,37 @@ def run_serve(args: argparse.Namespace) -> int:
     finally:
         registry.stop()
     return 0
+
+
+def run_hash_password(args: argparse.Namespace) -> int:
+    if sys.stdin.isatty():
+        password = getpass.getpass("password: ")
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    if not password:
+        raise UsageError("an empty password cannot be hashed")
+    print(hash_password(password))
+    return 0
+
+
+def _anonymous(args: argparse.Namespace) -> str | None:
+    """The anonymous role, refusing a registry open to the network that nobody could use
+    or, silently, anybody could."""
+    if args.anonymous is None:
+        if args.users is None and not is_loopback(args.address):
+            raise UsageError(
+                f"{args.address} is reachable from other machines: give --users FILE, or "
+                "--anonymous ROLE to let anyone who can reach it in"
+            )
+        return AUTO
+    anonymous = None if args.anonymous == "none" else args.anonymous
+    if anonymous is not None and not is_loopback(args.address):
+        print(
+            f"eventscope registry: warning: anyone who can reach {args.address} may "
+            f"{anonymous} without credentials (--anonymous {anonymous})",
+            file=sys.stderr,
+        )
+    return anonymous
 
 
 def _port(text: str) -> int:

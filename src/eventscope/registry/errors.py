@@ -163,6 +163,20 @@ class BadRequestError(RegistryError):
     CODE = 400
 
 
+class UnauthorizedError(RegistryError):
+    """No credentials, or credentials the registry does not know."""
+
+    STATUS = 401
+    CODE = 40101
+
+
+class ForbiddenError(RegistryError):
+    """Known credentials whose role does not allow the request."""
+
+    STATUS = 403
+    CODE = 40301
+
+
 class NotFoundError(RegistryError):
     """A path the registry does not serve."""
 

@@ -325,6 +325,16 @@ ROUTES: list[tuple[str, tuple[str, ...], Route]] = [
 ]
 
 
+def required_role(method: str, pattern: tuple[str, ...]) -> str:
+    """The role a request needs: reading (lookups and checks included) is ``read``,
+    registering ``write``, deleting and changing levels or modes ``admin``."""
+    if method == "GET":
+        return "read"
+    if method == "POST":
+        return "write" if pattern == ("subjects", "{subject}", "versions") else "read"
+    return "admin"
+
+
 def match(pattern: tuple[str, ...], segments: list[str]) -> dict[str, str] | None:
     if len(pattern) != len(segments):
         return None

@@ -26,12 +26,13 @@ listen backlog is 1024 rather than ``http.server``'s 5.  The routes are in
 
 from __future__ import annotations
 
-import logging
+import ipaddress
 import threading
 from pathlib import Path
 from typing import Any
 
 from eventscope.registry.app import MAX_BODY, RegistryApp
+from eventscope.registry.auth import Access, load_access
 from eventscope.registry.storage import Storage, open_storage
 from eventscope.registry.store import RegistryStore
 from eventscope.schemas.verdicts import Mode
@@ -49,7 +50,19 @@ SERVER_SETTINGS: dict[str, Any] = {
     "ident": "eventscope-registry",
     "asyncore_use_poll": True,  # select() fails beyond 1024 descriptors
 }
-_log = logging.getLogger(__name__)
+_POLL_SECONDS = 0.05  # how soon stop() is noticed: tests start and stop many registries
+#: ``anonymous=AUTO``: allowed everything on loopback without users, nothing otherwise.
+AUTO = "auto"
+
+
+def is_loopback(address: str) -> bool:
+    """Whether only this machine can reach ``address`` (``localhost``, 127.0.0.0/8, ::1)."""
+    if address == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:  # a host name: assume others can reach it
+        return False
 
 
 class EmbeddedRegistry:
@@ -62,6 +75,11 @@ class EmbeddedRegistry:
     URL (``memory``, ``sqlite:///FILE``, ``postgresql://…``), in memory by default.
     A storage opened from a URL is closed by :meth:`stop`.  A connection idle or stalled
     mid-request for ``read_timeout`` seconds is closed.
+
+    ``users`` is a users file (:mod:`eventscope.registry.auth`); ``anonymous`` the role
+    of requests without credentials (``None``: they get 401).  By default anonymous
+    requests may do anything on a loopback address without a users file (a developer's
+    own registry), and nothing otherwise.
     """
 
     def __init__(
@@ -73,9 +91,14 @@ class EmbeddedRegistry:
         compatibility: Mode | str = Mode.BACKWARD,
         storage: Storage | str = "memory",
         read_timeout: int = 30,
+        users: Path | str | None = None,
+        anonymous: str | None = AUTO,
     ) -> None:
         self.address = address
         self.read_timeout = read_timeout
+        if anonymous == AUTO:
+            anonymous = "admin" if users is None and is_loopback(address) else None
+        self.access = load_access(users, anonymous)
         self.port = port
         self._owned: Storage | None = None
         if isinstance(storage, str):
@@ -118,14 +141,30 @@ class EmbeddedRegistry:
                 "cleanup_interval": min(SERVER_SETTINGS["cleanup_interval"], self.read_timeout),
             }
             self._server = create_server(
-                RegistryApp(self.store), host=self.address, port=self.port, **settings
+                RegistryApp(self.store, access=self._access_checked()),
+                host=self.address,
+                port=self.port,
+                **settings,
             )
             self._stopped.clear()
             self._thread = threading.Thread(
-                target=self._serve, args=(self._server,), name="eventscope-registry", daemon=True
+                target=_serve,
+                args=(self._server, self._stopped),
+                name="eventscope-registry",
+                daemon=True,
             )
             self._thread.start()
         return self.url
+
+    def _access_checked(self) -> Access | None:
+        """``None`` when every request may do everything: no check at all."""
+        if (
+            not self.access.passwords
+            and not self.access.tokens
+            and self.access.anonymous == "admin"
+        ):
+            return None
+        return self.access
 
     def wait(self) -> None:
         """Block until :meth:`stop` is called from elsewhere (or Ctrl-C)."""
@@ -134,14 +173,8 @@ class EmbeddedRegistry:
 
     def stop(self) -> None:
         if self._server is not None:
-            from waitress import wasyncore
-
-            server, self._server = self._server, None
-            server.task_dispatcher.shutdown()
-            # Close the listening socket, the wake-up pipe and every open connection from
-            # the loop's own thread (woken through its trigger): the loop ends once its
-            # map is empty.
-            server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+            self._server = None
+            self._stopped.set()  # the loop closes everything itself (see _serve)
             if self._thread is not None:
                 self._thread.join(timeout=10)
         self._thread = None
@@ -156,9 +189,15 @@ class EmbeddedRegistry:
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
-    @staticmethod
-    def _serve(server: Any) -> None:
-        try:
-            server.run()
-        except (OSError, ValueError):  # the loop's sockets were closed under it by stop()
-            _log.debug("schema registry loop ended", exc_info=True)
+
+def _serve(server: Any, stopping: threading.Event) -> None:
+    """Run waitress's event loop until ``stopping`` is set, then close every socket and
+    pipe from this thread: closing them from another thread while the loop may still
+    touch them would race it (a pipe's descriptor closed twice can close someone
+    else's)."""
+    from waitress import wasyncore
+
+    while not stopping.is_set():
+        wasyncore.loop(timeout=_POLL_SECONDS, map=server._map, use_poll=True, count=1)
+    server.task_dispatcher.shutdown()
+    wasyncore.close_all(server._map)
