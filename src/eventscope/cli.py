@@ -19,6 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     from eventscope.generate.command import register as register_generate
     from eventscope.lag.command import register as register_lag
     from eventscope.registry.command import register as register_registry
+    from eventscope.registry.sync_command import register as register_schema_sync
     from eventscope.schemas.cli import register as register_schema
 
     parser = argparse.ArgumentParser(
@@ -27,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     register_demo(commands)
-    register_schema(commands)
+    register_schema_sync(register_schema(commands))
     register_registry(commands)
     register_lag(commands)
     register_generate(commands)
