@@ -34,3 +34,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/lag.py
 	$(BIN)/python bench/compatibility.py
 	$(BIN)/python bench/imports.py
+	$(BIN)/python bench/registry.py
