@@ -48,7 +48,7 @@ from eventscope.registry.errors import (
 )
 from eventscope.registry.models import RegisteredSchema, SchemaReference, StoredSchema
 from eventscope.registry.normalize import normalized
-from eventscope.registry.storage import MemoryStorage, NewSchema, Storage, VersionRow
+from eventscope.registry.storage import MemoryStorage, NewSchema, Settings, Storage, VersionRow
 from eventscope.registry.storage.base import live
 from eventscope.schemas.compatibility import check_compatibility
 from eventscope.schemas.errors import SchemaParseError
@@ -58,7 +58,7 @@ from eventscope.schemas.verdicts import Incompatibility, Mode
 LATEST = -1
 DIFFERENT_TYPE = "Incompatible because of different schema type"
 _LEVELS = ", ".join(mode.lower() for mode in Mode)
-_CACHED = 4096  # parsed schemas kept by id (ids never change their schema)
+_CACHED = 4096  # schemas (and parsed schemas) kept by id: ids never change their schema
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +111,7 @@ class RegistryStore:
         self._default = parse_mode(str(compatibility))
         self._cache_lock = threading.Lock()
         self._parsed: dict[int, Any] = {}
+        self._schemas: dict[int, StoredSchema] = {}
 
     # -- reading -----------------------------------------------------------------
 
@@ -132,12 +133,12 @@ class RegistryStore:
     def version(self, subject: str, number: int, *, deleted: bool = False) -> RegisteredSchema:
         """Version ``number`` of ``subject`` (``-1``: the latest live one; soft-deleted
         ones too with ``deleted``)."""
-        rows = self._live(subject, deleted=deleted)
+        row = self.storage.row(subject, None if number == LATEST else number)
+        if row is not None and (deleted or not row.deleted):
+            return self._registered(subject, row)
+        rows = self._live(subject, deleted=deleted)  # 40401 when the subject has none
         if number == LATEST:
             return self._registered(subject, rows[-1])
-        for version in rows:
-            if version.number == number:
-                return self._registered(subject, version)
         raise VersionNotFoundError(f"Version {number} not found.")
 
     def schemas(
@@ -160,9 +161,18 @@ class RegistryStore:
         return self.storage.referencing(subject, self.version(subject, number).version)
 
     def schema(self, schema_id: int) -> StoredSchema:
+        """The schema with this id; kept once read, since an id never changes its schema."""
+        with self._cache_lock:
+            cached = self._schemas.get(schema_id)
+        if cached is not None:
+            return cached
         stored = self.storage.schema(schema_id)
         if stored is None:
             raise SchemaNotFoundError(f"Schema {schema_id} not found")
+        with self._cache_lock:
+            if len(self._schemas) >= _CACHED:
+                self._schemas.pop(next(iter(self._schemas)))
+            self._schemas[schema_id] = stored
         return stored
 
     def uses(self, schema_id: int, *, deleted: bool = False) -> list[tuple[str, int]]:
@@ -221,7 +231,8 @@ class RegistryStore:
         ``schema_id`` (``IMPORT`` mode only) gives a new schema the id it has elsewhere;
         ``normalize`` stores the canonical text (:mod:`eventscope.registry.normalize`).
         """
-        mode = self._writable(subject)
+        settings = self.storage.settings(subject)  # one read for mode and level
+        mode = self._writable(subject, settings)
         if schema_id is not None and mode != "IMPORT":
             raise OperationNotPermittedError(f"Subject {subject} is not in import mode")
         check = check and mode != "IMPORT"  # an import copies a history already judged
@@ -229,23 +240,40 @@ class RegistryStore:
         new = candidate.new
         if schema_id is not None:
             self._check_import_id(schema_id, new)
+        level = self._level(settings)
+        history = self.storage.versions(subject)
         while True:
-            history = self.storage.versions(subject)
-            existing = self.storage.schema_id(new.fingerprint)
-            found = self._already(subject, history, existing, version)
+            found = self._already(
+                subject, history, self.storage.schema_id(new.fingerprint), version
+            )
             if found is not None:
                 return found
+            judged = _targets(history, level) if check else []
             if check:
-                self._refuse_if_incompatible(subject, candidate, live(history))
+                self._refuse_if_incompatible(subject, candidate, judged, level)
             with self.storage.write(subject) as writer:
-                if writer.versions() != history:
-                    continue  # another writer changed the subject: judge again
-                number = (
-                    version
-                    if version is not None
-                    else max((row.number for row in history), default=0) + 1
-                )
-                added = writer.add(number, new, schema_id)
+                current = writer.versions()
+                there = None
+                if current != history:
+                    # Another writer changed the subject meanwhile.  The verdict still
+                    # holds if it was about the same versions; the schema may have been
+                    # registered by that writer, though.  (Only the writer's own
+                    # connection is used here: a second one could wait for the pool.)
+                    there = _already_row(
+                        subject, current, writer.schema_id(new.fingerprint), version
+                    )
+                    if there is None and check and _targets(current, level) != judged:
+                        history = current
+                        continue  # judge again, against the new history
+                if there is None:
+                    number = (
+                        version
+                        if version is not None
+                        else max((row.number for row in current), default=0) + 1
+                    )
+                    added = writer.add(number, new, schema_id)
+            if there is not None:
+                return self._registered(subject, there)
             return RegisteredSchema(
                 subject, number, added, new.schema, new.schema_type, new.references
             )
@@ -291,7 +319,7 @@ class RegistryStore:
             if not found:
                 raise VersionNotFoundError(f"Version {number} not found.")
             row = found[0]
-            if self.storage.referencing(subject, row.number):
+            if writer.referencing(row.number):
                 raise ReferenceExistsError(
                     "One or more references exist to the schema {magic=1,keytype=SCHEMA,"
                     f"subject={subject},version={row.number}}}."
@@ -407,23 +435,16 @@ class RegistryStore:
         self, subject: str, history: list[VersionRow], existing: int | None, version: int | None
     ) -> RegisteredSchema | None:
         """The version registering would answer without writing, if there is one."""
-        if version is None:
-            for row in live(history):
-                if row.id == existing:
-                    return self._registered(subject, row)
-            return None
-        for row in history:
-            if row.number == version:
-                if row.id == existing:
-                    return self._registered(subject, row)
-                raise InvalidSchemaError(f"Subject '{subject}' already has version {version}")
-        return None
+        row = _already_row(subject, history, existing, version)
+        return self._registered(subject, row) if row is not None else None
+
+    def _level(self, settings: Settings) -> Mode:
+        level = settings.subject_level or settings.global_level
+        return Mode(level) if level is not None else self._default
 
     def _refuse_if_incompatible(
-        self, subject: str, candidate: _Candidate, history: list[VersionRow]
+        self, subject: str, candidate: _Candidate, targets: list[VersionRow], mode: Mode
     ) -> None:
-        mode = self.compatibility(subject, default_to_global=True)
-        targets = history if mode.transitive else history[-1:]
         messages = self._verdict(candidate, targets, mode)
         if messages:
             raise IncompatibleSchemaError(
@@ -431,14 +452,11 @@ class RegistryStore:
                 f'subject "{subject}", details: [{", ".join(messages)}]'
             )
 
-    def _writable(self, subject: str) -> str:
+    def _writable(self, subject: str, settings: Settings | None = None) -> str:
         """The mode that applies to ``subject``; 42205 when it forbids writing."""
-        overall = self.mode()
-        mode = (
-            overall
-            if overall == "READONLY_OVERRIDE"
-            else self.mode(subject, default_to_global=True)
-        )
+        settings = settings or self.storage.settings(subject)
+        overall = settings.global_mode or DEFAULT_MODE
+        mode = overall if overall == "READONLY_OVERRIDE" else settings.subject_mode or overall
         if mode in ("READONLY", "READONLY_OVERRIDE"):
             raise OperationNotPermittedError(f"Subject {subject} is in read-only mode")
         return mode
@@ -613,6 +631,29 @@ class RegistryStore:
             messages += [_describe(item) for item in items]
             messages += _old_schema(version, stored)
         return messages
+
+
+def _already_row(
+    subject: str, history: list[VersionRow], existing: int | None, version: int | None
+) -> VersionRow | None:
+    """The version holding schema ``existing`` (or, importing, version ``version``,
+    which must hold it)."""
+    if version is None:
+        return next((row for row in live(history) if row.id == existing), None)
+    for row in history:
+        if row.number == version:
+            if row.id == existing:
+                return row
+            raise InvalidSchemaError(f"Subject '{subject}' already has version {version}")
+    return None
+
+
+def _targets(rows: list[VersionRow], mode: Mode) -> list[VersionRow]:
+    """The versions a new one is judged against under ``mode``."""
+    if mode is Mode.NONE:
+        return []
+    history = live(rows)
+    return history if mode.transitive else history[-1:]
 
 
 def _describe(item: Incompatibility) -> str:

@@ -13,13 +13,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from eventscope.registry.storage.base import NewSchema, Storage, SubjectWriter, VersionRow
+from eventscope.registry.storage.base import (
+    NewSchema,
+    Settings,
+    Storage,
+    SubjectWriter,
+    VersionRow,
+)
 from eventscope.registry.storage.memory import MemoryStorage
 
 __all__ = [
     "DEFAULT_STORAGE",
     "MemoryStorage",
     "NewSchema",
+    "Settings",
     "Storage",
     "StorageError",
     "SubjectWriter",

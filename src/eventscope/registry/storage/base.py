@@ -40,11 +40,28 @@ class NewSchema:
     references: tuple[SchemaReference, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """The modes and compatibility levels set for a subject and globally (``None``: not
+    set), read together: a registration needs all four."""
+
+    subject_mode: str | None = None
+    global_mode: str | None = None
+    subject_level: str | None = None
+    global_level: str | None = None
+
+
 class SubjectWriter(Protocol):
     """Changes to one subject, made while the storage holds it exclusively."""
 
     def versions(self) -> list[VersionRow]:
         """Every version of the subject, soft-deleted ones too, by number."""
+
+    def schema_id(self, fingerprint: str) -> int | None:
+        """:meth:`Storage.schema_id`, inside this write."""
+
+    def referencing(self, version: int) -> list[int]:
+        """:meth:`Storage.referencing` this subject's ``version``, inside this write."""
 
     def add(self, number: int, schema: NewSchema, schema_id: int | None = None) -> int:
         """Add version ``number``; the schema's id (an existing one when the
@@ -69,11 +86,18 @@ class Storage(Protocol):
     def versions(self, subject: str) -> list[VersionRow]:
         """Every version of ``subject``, soft-deleted ones too, by number."""
 
+    def row(self, subject: str, number: int | None) -> VersionRow | None:
+        """Version ``number`` of ``subject`` (soft-deleted or not), or with ``None`` its
+        latest live version; ``None`` when there is none."""
+
     def subjects(self, deleted: bool = False) -> list[str]:
         """Subjects with at least one live version (any version when ``deleted``), sorted."""
 
     def uses(self, schema_id: int) -> list[tuple[str, int]]:
         """The live (subject, version) pairs whose schema is ``schema_id``, sorted."""
+
+    def settings(self, subject: str) -> Settings:
+        """``subject``'s and the global mode and level, in one read."""
 
     def referencing(self, subject: str, version: int) -> list[int]:
         """Ids of the schemas that refer to ``subject`` version ``version``, sorted."""

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 from eventscope.registry.models import StoredSchema
-from eventscope.registry.storage.base import NewSchema, VersionRow
+from eventscope.registry.storage.base import NewSchema, Settings, VersionRow
 
 
 class MemoryStorage:
@@ -39,6 +39,14 @@ class MemoryStorage:
         with self._lock:
             return list(self._versions.get(subject, ()))
 
+    def row(self, subject: str, number: int | None) -> VersionRow | None:
+        with self._lock:
+            rows = self._versions.get(subject, [])
+            if number is None:
+                live = [row for row in rows if not row.deleted]
+                return live[-1] if live else None
+            return next((row for row in rows if row.number == number), None)
+
     def subjects(self, deleted: bool = False) -> list[str]:
         with self._lock:
             return sorted(
@@ -55,6 +63,15 @@ class MemoryStorage:
                 for row in rows
                 if row.id == schema_id and not row.deleted
             ]
+
+    def settings(self, subject: str) -> Settings:
+        with self._lock:
+            return Settings(
+                self._modes.get(subject),
+                self._modes.get(None),
+                self._levels.get(subject),
+                self._levels.get(None),
+            )
 
     def referencing(self, subject: str, version: int) -> list[int]:
         with self._lock:
@@ -115,6 +132,12 @@ class _Writer:
 
     def versions(self) -> list[VersionRow]:
         return self._storage.versions(self._subject)
+
+    def schema_id(self, fingerprint: str) -> int | None:
+        return self._storage.schema_id(fingerprint)
+
+    def referencing(self, version: int) -> list[int]:
+        return self._storage.referencing(self._subject, version)
 
     def add(self, number: int, schema: NewSchema, schema_id: int | None = None) -> int:
         schema_id = self._storage._add_schema(schema, schema_id)

@@ -18,13 +18,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from eventscope.registry.models import StoredSchema
-from eventscope.registry.storage.base import NewSchema, VersionRow, numbered
+from eventscope.registry.storage.base import NewSchema, Settings, VersionRow, numbered
 from eventscope.registry.storage.sql import (
     CREATE_MIGRATIONS,
     MIGRATIONS,
+    SETTINGS_QUERY,
     level_key,
     postgres_dialect,
     references_text,
+    settings_from,
     stored_schema,
 )
 
@@ -70,6 +72,23 @@ class PostgresStorage:
         with self._pool.connection() as connection:
             return _versions(connection, subject)
 
+    def row(self, subject: str, number: int | None) -> VersionRow | None:
+        with self._pool.connection() as connection:
+            if number is None:
+                found = connection.execute(
+                    "SELECT version, schema_id, deleted FROM registry_versions"
+                    " WHERE subject = %s AND NOT deleted ORDER BY version DESC LIMIT 1",
+                    (subject,),
+                )
+            else:
+                found = connection.execute(
+                    "SELECT version, schema_id, deleted FROM registry_versions"
+                    " WHERE subject = %s AND version = %s",
+                    (subject, number),
+                )
+            rows = numbered(found)
+        return rows[0] if rows else None
+
     def subjects(self, deleted: bool = False) -> list[str]:
         with self._pool.connection() as connection:
             rows = connection.execute(
@@ -87,6 +106,11 @@ class PostgresStorage:
                 (schema_id,),
             ).fetchall()
         return [(name, int(number)) for name, number in rows]
+
+    def settings(self, subject: str) -> Settings:
+        with self._pool.connection() as connection:
+            query = SETTINGS_QUERY.format(p="%s")
+            return settings_from(connection.execute(query, (subject, subject)).fetchall())
 
     def referencing(self, subject: str, version: int) -> list[int]:
         with self._pool.connection() as connection:
@@ -162,6 +186,20 @@ class _Writer:
 
     def versions(self) -> list[VersionRow]:
         return _versions(self._connection, self._subject)
+
+    def schema_id(self, fingerprint: str) -> int | None:
+        row = self._connection.execute(
+            "SELECT id FROM registry_schemas WHERE fingerprint = %s", (fingerprint,)
+        ).fetchone()
+        return int(row[0]) if row else None
+
+    def referencing(self, version: int) -> list[int]:
+        rows = self._connection.execute(
+            "SELECT DISTINCT schema_id FROM registry_references"
+            " WHERE subject = %s AND version = %s",
+            (self._subject, version),
+        ).fetchall()
+        return [int(schema_id) for (schema_id,) in rows]
 
     def add(self, number: int, schema: NewSchema, schema_id: int | None = None) -> int:
         values = (schema.fingerprint, schema.schema_type, schema.schema)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eventscope.registry.models import SchemaReference, StoredSchema
+from eventscope.registry.storage.base import Settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +93,25 @@ def postgres_dialect(statement: str | Dialects) -> str:
     return statement.replace(
         "INTEGER PRIMARY KEY AUTOINCREMENT", "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"
     ).replace("schema_id INTEGER", "schema_id BIGINT")
+
+
+#: One read for a subject's and the global mode and level (placeholders: subject x2).
+SETTINGS_QUERY = (
+    "SELECT 'mode', subject, mode FROM registry_modes WHERE subject IN ({p}, '')"
+    " UNION ALL"
+    " SELECT 'level', subject, compatibility FROM registry_levels WHERE subject IN ({p}, '')"
+)
+
+
+def settings_from(rows: list[tuple[Any, ...]]) -> Settings:
+    """:class:`Settings` from the rows of :data:`SETTINGS_QUERY`."""
+    found = {(kind, subject == GLOBAL): value for kind, subject, value in rows}
+    return Settings(
+        found.get(("mode", False)),
+        found.get(("mode", True)),
+        found.get(("level", False)),
+        found.get(("level", True)),
+    )
 
 
 def level_key(subject: str | None) -> str:

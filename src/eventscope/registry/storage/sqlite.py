@@ -18,12 +18,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from eventscope.registry.models import StoredSchema
-from eventscope.registry.storage.base import NewSchema, VersionRow, numbered
+from eventscope.registry.storage.base import NewSchema, Settings, VersionRow, numbered
 from eventscope.registry.storage.sql import (
     CREATE_MIGRATIONS,
     MIGRATIONS,
+    SETTINGS_QUERY,
     level_key,
     references_text,
+    settings_from,
     sqlite_dialect,
     stored_schema,
 )
@@ -58,6 +60,22 @@ class SqliteStorage:
     def versions(self, subject: str) -> list[VersionRow]:
         return _versions(self._connection(), subject)
 
+    def row(self, subject: str, number: int | None) -> VersionRow | None:
+        if number is None:
+            query = (
+                "SELECT version, schema_id, deleted FROM registry_versions"
+                " WHERE subject = ? AND NOT deleted ORDER BY version DESC LIMIT 1"
+            )
+            found = self._connection().execute(query, (subject,))
+        else:
+            query = (
+                "SELECT version, schema_id, deleted FROM registry_versions"
+                " WHERE subject = ? AND version = ?"
+            )
+            found = self._connection().execute(query, (subject, number))
+        rows = numbered(found)
+        return rows[0] if rows else None
+
     def subjects(self, deleted: bool = False) -> list[str]:
         rows = self._connection().execute(
             "SELECT DISTINCT subject FROM registry_versions WHERE ? OR NOT deleted"
@@ -73,6 +91,10 @@ class SqliteStorage:
             (schema_id,),
         )
         return [(name, int(number)) for name, number in rows]
+
+    def settings(self, subject: str) -> Settings:
+        query = SETTINGS_QUERY.format(p="?")
+        return settings_from(self._connection().execute(query, (subject, subject)).fetchall())
 
     def referencing(self, subject: str, version: int) -> list[int]:
         rows = self._connection().execute(
@@ -189,6 +211,19 @@ class _Writer:
 
     def versions(self) -> list[VersionRow]:
         return _versions(self._connection, self._subject)
+
+    def schema_id(self, fingerprint: str) -> int | None:
+        row = self._connection.execute(
+            "SELECT id FROM registry_schemas WHERE fingerprint = ?", (fingerprint,)
+        ).fetchone()
+        return int(row[0]) if row else None
+
+    def referencing(self, version: int) -> list[int]:
+        rows = self._connection.execute(
+            "SELECT DISTINCT schema_id FROM registry_references WHERE subject = ? AND version = ?",
+            (self._subject, version),
+        )
+        return [int(schema_id) for (schema_id,) in rows]
 
     def add(self, number: int, schema: NewSchema, schema_id: int | None = None) -> int:
         inserted = self._connection.execute(
