@@ -50,8 +50,15 @@ class PostgresStorage:
         # the server's own words, where a pool would retry until its timeout.
         with psycopg.connect(conninfo, connect_timeout=_CONNECT_SECONDS) as connection:
             _migrate(connection)
+        # Autocommit: a read is one statement with no transaction left open to roll back
+        # when the connection goes back to the pool; write() opens its own transaction.
         self._pool = ConnectionPool(
-            conninfo, min_size=1, max_size=pool_size, open=False, name="eventscope-registry"
+            conninfo,
+            min_size=min(4, pool_size),
+            max_size=pool_size,
+            kwargs={"autocommit": True},
+            open=False,
+            name="eventscope-registry",
         )
         self._pool.open(wait=True, timeout=_CONNECT_SECONDS)
 
