@@ -4,19 +4,21 @@ They talk to a registry, so they live in the registry package and join the ``sch
 command from above: :mod:`eventscope.schemas` knows nothing of registries.  Exit codes
 follow ``schema check``: 0 done, 1 a version refused (push) or a file that disagrees
 with the registry (pull), 2 bad input or a registry that cannot be reached.
+
+Building the parser imports nothing but argparse: the client and the checker load when
+``push`` or ``pull`` runs.
 """
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from eventscope.errors import UsageError
-from eventscope.registry.client import RegistryClient
-from eventscope.registry.errors import RegistryError
-from eventscope.registry.sync import pull, push
-from eventscope.schemas.directory import SchemaDirectoryError
-from eventscope.schemas.errors import SchemaParseError
+
+if TYPE_CHECKING:
+    from eventscope.registry.client import RegistryClient
 
 
 def register(actions: argparse._SubParsersAction) -> None:
@@ -53,6 +55,11 @@ def register(actions: argparse._SubParsersAction) -> None:
 
 
 def run_push(args: argparse.Namespace) -> int:
+    from eventscope.registry.errors import RegistryError
+    from eventscope.registry.sync import push
+    from eventscope.schemas.directory import SchemaDirectoryError
+    from eventscope.schemas.errors import SchemaParseError
+
     client = _client(args.registry)
     try:
         outcomes = push(client, args.directory)
@@ -73,6 +80,9 @@ def run_push(args: argparse.Namespace) -> int:
 
 
 def run_pull(args: argparse.Namespace) -> int:
+    from eventscope.registry.errors import RegistryError
+    from eventscope.registry.sync import pull
+
     client = _client(args.registry)
     try:
         outcomes = pull(client, args.directory, args.subject)
@@ -91,6 +101,8 @@ def run_pull(args: argparse.Namespace) -> int:
 
 
 def _client(url: str) -> RegistryClient:
+    from eventscope.registry.client import RegistryClient
+
     try:
         return RegistryClient(url)
     except ValueError as exc:
