@@ -207,3 +207,66 @@ def test_an_invalid_schema_leaves_no_trace(opened: Callable[[], Storage]) -> Non
     with pytest.raises(InvalidSchemaError):
         store.register("colours-value", '{"type": "enum"', "AVRO")
     assert store.subjects() == []
+
+
+def test_a_database_of_an_older_version_is_migrated_in_place(durable_url: str) -> None:
+    """A database made by the first release of the tables (migration 1 only) gets
+    migration 2 when opened: the modes table, and the references table filled from the
+    schemas already there."""
+    from eventscope.registry.storage.sql import (
+        CREATE_MIGRATIONS,
+        MIGRATIONS,
+        postgres_dialect,
+        sqlite_dialect,
+    )
+
+    refs = json.dumps([{"name": "acme.Money", "subject": "money", "version": 1}])
+    rows = [
+        ("f1", "AVRO", '"long"', "[]"),
+        ("f2", "AVRO", '{"type":"record","name":"O","fields":[]}', refs),
+    ]
+    first = [
+        statement for number, statements in MIGRATIONS if number == 1 for statement in statements
+    ]
+    if durable_url.startswith("sqlite"):
+        import sqlite3
+
+        with sqlite3.connect(durable_url.removeprefix("sqlite:///")) as db:
+            for statement in [CREATE_MIGRATIONS, *first]:
+                db.execute(sqlite_dialect(statement))
+            db.execute("INSERT INTO registry_migrations VALUES (1, 'then')")
+            db.executemany(
+                "INSERT INTO registry_schemas (fingerprint, schema_type, schema, refs)"
+                " VALUES (?, ?, ?, ?)",
+                rows,
+            )
+            db.execute("INSERT INTO registry_versions VALUES ('money', 1, 1, FALSE)")
+            db.execute("INSERT INTO registry_versions VALUES ('orders', 1, 2, FALSE)")
+    else:
+        import psycopg
+
+        with psycopg.connect(durable_url, autocommit=True) as db:
+            for statement in [CREATE_MIGRATIONS, *first]:
+                db.execute(postgres_dialect(statement))
+            db.execute("INSERT INTO registry_migrations VALUES (1, 'then')")
+            for row in rows:
+                db.execute(
+                    "INSERT INTO registry_schemas (fingerprint, schema_type, schema, refs)"
+                    " VALUES (%s, %s, %s, %s)",
+                    row,
+                )
+            db.execute("INSERT INTO registry_versions VALUES ('money', 1, 1, FALSE)")
+            db.execute("INSERT INTO registry_versions VALUES ('orders', 1, 2, FALSE)")
+
+    storage = open_storage(durable_url)
+    try:
+        assert storage.referencing("money", 1) == [2]
+        assert storage.mode(None) is None
+        storage.set_mode("money", "READONLY")
+        store = RegistryStore(storage=storage)
+        assert store.versions("orders") == [1]
+        assert store.mode("money") == "READONLY"
+    finally:
+        storage.close()
+    reopened = open_storage(durable_url)  # migrations are applied once
+    reopened.close()
