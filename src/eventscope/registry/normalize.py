@@ -11,11 +11,15 @@ sent; two registrations that differ only in spelling then find the same schema. 
   ``{"type": "string"}`` are one schema, and so is a record whose attributes are
   reordered.
 - **JSON Schema** — keys sorted at every level, no insignificant whitespace.
-- **Protobuf** — the text as sent (normalising .proto text is not done yet).
+- **Protobuf** — the text is kept as sent, but the id is decided by the compiled
+  descriptor (file name and source positions left out, serialised deterministically):
+  the same schema as .proto text with other spacing or comments, or as the base64
+  descriptor confluent-kafka's serializer sends, gets one id.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -31,6 +35,18 @@ def normalized(schema: str, schema_type: str) -> str:
     if schema_type == "JSON":
         return json.dumps(json.loads(schema), separators=(",", ":"), sort_keys=True)
     return schema.strip()
+
+
+def protobuf_identity(compiled: Any) -> str:
+    """What decides a normalised Protobuf schema's id: its compiled descriptor, without
+    what does not change its meaning."""
+    from google.protobuf import descriptor_pb2
+
+    file = descriptor_pb2.FileDescriptorProto()
+    file.CopyFrom(compiled.main)
+    file.ClearField("name")
+    file.ClearField("source_code_info")
+    return hashlib.sha256(file.SerializeToString(deterministic=True)).hexdigest()
 
 
 def _dump(node: Any) -> str:

@@ -47,7 +47,7 @@ from eventscope.registry.errors import (
     VersionSoftDeletedError,
 )
 from eventscope.registry.models import RegisteredSchema, SchemaReference, StoredSchema
-from eventscope.registry.normalize import normalized
+from eventscope.registry.normalize import normalized, protobuf_identity
 from eventscope.registry.storage import MemoryStorage, NewSchema, Settings, Storage, VersionRow
 from eventscope.registry.storage.base import live
 from eventscope.schemas.compatibility import check_compatibility
@@ -69,10 +69,12 @@ class _Candidate:
     text: str
     references: tuple[SchemaReference, ...]
     parsed: Any
+    identity: str | None = None  # what decides the id, when not the text itself
 
     @property
     def new(self) -> NewSchema:
-        key = [self.schema_type, self.text, [ref.to_json() for ref in self.references]]
+        decides = self.identity if self.identity is not None else self.text
+        key = [self.schema_type, decides, [ref.to_json() for ref in self.references]]
         digest = hashlib.sha256(json.dumps(key, ensure_ascii=False).encode()).hexdigest()
         return NewSchema(digest, self.schema_type, self.text, self.references)
 
@@ -513,8 +515,10 @@ class RegistryStore:
         refs = tuple(references)
         try:
             parsed = self._parse(schema, schema_type, refs)
-            text = normalized(schema, schema_type) if normalize else _canonical(schema, schema_type)
-            return _Candidate(schema_type, text, refs, parsed)
+            if not normalize:
+                return _Candidate(schema_type, _canonical(schema, schema_type), refs, parsed)
+            identity = protobuf_identity(parsed) if schema_type == "PROTOBUF" else None
+            return _Candidate(schema_type, normalized(schema, schema_type), refs, parsed, identity)
         except RecursionError:
             raise InvalidSchemaError(f"Invalid {schema_type} schema: nested too deeply") from None
         except ValueError as exc:  # a number beyond Python's digit limit, say

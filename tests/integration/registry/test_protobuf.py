@@ -63,3 +63,17 @@ def test_base64_that_is_no_descriptor_is_422(client: RegistryClient) -> None:
 
     with pytest.raises(InvalidSchemaError, match="FileDescriptorProto"):
         client.register("customers-value", "bm90IGEgZGVzY3JpcHRvcg==", "PROTOBUF")
+
+
+def test_normalize_gives_text_and_descriptor_of_one_schema_one_id(
+    client: RegistryClient,
+) -> None:
+    register = "/subjects/{}/versions?normalize=true"
+    spaced = CUSTOMER.replace("message Customer {", "// a customer\nmessage   Customer {")
+    first = client._request(
+        "POST", register.format("a-value"), {"schema": CUSTOMER, "schemaType": "PROTOBUF"}
+    )["id"]
+    for subject, schema in (("b-value", spaced), ("c-value", descriptor_of(CUSTOMER))):
+        body = {"schema": schema, "schemaType": "PROTOBUF"}
+        assert client._request("POST", register.format(subject), body)["id"] == first
+    assert client.register("d-value", spaced, "PROTOBUF") != first  # as written, without
