@@ -216,6 +216,9 @@ ERRORS_BY_CODE: dict[int | None, type[RegistryError]] = {
         OperationNotPermittedError,
         ReferenceExistsError,
         BadRequestError,
+        UnauthorizedError,
+        ForbiddenError,
+        PayloadTooLargeError,
     )
 }
 ERRORS_BY_CODE[40901] = IncompatibleSchemaError

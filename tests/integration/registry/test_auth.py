@@ -158,3 +158,16 @@ def test_a_network_address_needs_users_or_a_stated_anonymous_role(
     finally:
         server.send_signal(signal.SIGKILL)
         server.wait(timeout=10)
+
+
+def test_eventscopes_client_sends_credentials_and_names_refusals(
+    registry: EmbeddedRegistry,
+) -> None:
+    from eventscope.registry import ForbiddenError, RegistryClient, UnauthorizedError
+
+    reader = RegistryClient(registry.url, auth=("reader", PASSWORDS["reader"]))
+    assert reader.subjects() == []
+    with pytest.raises(ForbiddenError):
+        reader.register("orders-value", '"string"')
+    with pytest.raises(UnauthorizedError):
+        RegistryClient(registry.url).subjects()
