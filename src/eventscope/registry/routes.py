@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 from eventscope.registry.errors import (
     BadRequestError,
@@ -22,6 +22,7 @@ from eventscope.registry.models import (
     DEFAULT_SCHEMA_TYPE,
     RegisteredSchema,
     SchemaReference,
+    StoredSchema,
     references_from_json,
     schema_json,
 )
@@ -30,6 +31,7 @@ from eventscope.schemas.formats import SCHEMA_TYPES
 from eventscope.schemas.verdicts import Mode
 
 Query = dict[str, str]
+Shown = TypeVar("Shown", RegisteredSchema, StoredSchema)
 Route = Callable[[RegistryStore, dict[str, str], Query, Any], Any]
 
 
@@ -116,12 +118,15 @@ def _page(items: list[Any], query: Query) -> list[Any]:
     return items[offset:] if limit < 0 else items[offset : offset + limit]
 
 
-def _shown(store: RegistryStore, registered: RegisteredSchema, query: Query) -> RegisteredSchema:
+def _shown(store: RegistryStore, registered: Shown, query: Query) -> Shown:
     """The schema in the ``format`` asked for: ``serialized`` turns a Protobuf schema
-    into its base64 ``FileDescriptorProto``, as Confluent's deserialisers expect."""
-    if query.get("format") == "serialized" and registered.schema_type == "PROTOBUF":
+    into its base64 ``FileDescriptorProto``, as Confluent's deserialisers expect;
+    otherwise a Protobuf schema registered as a descriptor is shown as .proto text."""
+    if registered.schema_type != "PROTOBUF":
+        return registered
+    if query.get("format") == "serialized":
         return replace(registered, schema=store.serialized(registered))
-    return registered
+    return replace(registered, schema=store.as_text(registered))
 
 
 def _subjects(store: RegistryStore, p: dict[str, str], q: Query, body: Any) -> Any:
@@ -188,10 +193,7 @@ def _delete_version(store: RegistryStore, p: dict[str, str], q: Query, body: Any
 
 
 def _by_id(store: RegistryStore, p: dict[str, str], q: Query, body: Any) -> Any:
-    stored = store.schema(_schema_id(p["id"]))
-    if q.get("format") == "serialized" and stored.schema_type == "PROTOBUF":
-        stored = replace(stored, schema=store.serialized(stored))
-    return schema_json(stored)
+    return schema_json(_shown(store, store.schema(_schema_id(p["id"])), q))
 
 
 def _id_uses(store: RegistryStore, p: dict[str, str], q: Query, body: Any) -> Any:

@@ -547,6 +547,19 @@ class RegistryStore:
                 f"Invalid {schema_type} schema: {where + ': ' if where else ''}{exc.reason}"
             ) from None
 
+    def as_text(self, stored: StoredSchema | RegisteredSchema) -> str:
+        """A Protobuf schema as .proto text: one registered as a descriptor written back
+        (:mod:`eventscope.registry.proto_text`), as it is when that cannot be faithful."""
+        from eventscope.registry.proto_text import NotRenderable, render
+        from eventscope.registry.protobuf import decode, is_descriptor
+
+        if not is_descriptor(stored.schema):
+            return stored.schema
+        try:
+            return render(decode(stored.schema))
+        except (NotRenderable, SchemaParseError):
+            return stored.schema
+
     def serialized(self, stored: StoredSchema | RegisteredSchema) -> str:
         """A Protobuf schema as its base64 descriptor (``format=serialized``)."""
         from eventscope.registry.protobuf import serialized

@@ -239,7 +239,7 @@ def proto_classes() -> tuple[Any, Any]:
 
 @pytest.mark.kafka
 def test_protobuf_serializer_registers_descriptors_and_round_trips(
-    bootstrap: str, client: SchemaRegistryClient
+    bootstrap: str, registry: EmbeddedRegistry, client: SchemaRegistryClient
 ) -> None:
     payment_class, money_class = proto_classes()
     value = payment_class(id="p-1", total=money_class(cents=250))
@@ -250,6 +250,9 @@ def test_protobuf_serializer_registers_descriptors_and_round_trips(
     deserializer = ProtobufDeserializer(payment_class, {"use.deprecated.format": False}, client)
     assert round_trip(bootstrap, serializer, deserializer, [value], topic) == [value]
     assert len(client.get_subjects()) == 2  # the value subject and the Money file's
+    money_subject = next(name for name in client.get_subjects() if name.endswith("money.proto"))
+    shown = SchemaRegistryClient({"url": registry.url}).get_latest_version(money_subject)
+    assert "message Money {" in shown.schema.schema_str  # registered as a descriptor
 
     # A reader that only knows the registry: the writer's schema by id, serialized.
     latest = ProtobufSerializer(

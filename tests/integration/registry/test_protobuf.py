@@ -52,7 +52,10 @@ def test_a_descriptor_is_judged_against_text_and_read_back_serialized(
     added = CUSTOMER.replace("address = 2;", "address = 2;\n  string name = 3;")
     second = client.register("customers-value", descriptor_of(added), "PROTOBUF")
     assert client.versions("customers-value") == [1, 2]
-    assert client.by_id(second).schema == descriptor_of(added)
+    shown = client.by_id(second).schema  # as .proto text, as Confluent shows it
+    assert shown.startswith('syntax = "proto3";') and "string name = 3;" in shown
+    by_id = client._request("GET", f"/schemas/ids/{second}?format=serialized")["schema"]
+    assert by_id == descriptor_of(added)  # as registered
 
     serialized = client._request("GET", "/subjects/customers-value/versions/1?format=serialized")
     assert serialized["schema"] == descriptor_of(CUSTOMER)
