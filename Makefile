@@ -35,3 +35,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/compatibility.py
 	$(BIN)/python bench/schema_inputs.py
 	$(BIN)/python bench/imports.py
+	$(BIN)/python bench/registry.py

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The message brokers the integration tests talk to: RabbitMQ (127.0.0.1:5672, with the
-# management API on :15672), NATS with JetStream (127.0.0.1:4222) and Redis
-# (127.0.0.1:6379).  Idempotent and needs no input: installs a missing server from
-# Debian, starts whichever is down, and returns once every one answers.
+# The services the integration tests talk to: RabbitMQ (127.0.0.1:5672, with the
+# management API on :15672), NATS with JetStream (127.0.0.1:4222), Redis
+# (127.0.0.1:6379) and PostgreSQL (127.0.0.1:5432, see .ci/postgres.sh).  Idempotent and
+# needs no input: installs a missing server from Debian, starts whichever is down, and
+# returns once every one answers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -76,5 +77,8 @@ fi
 
 # RabbitMQ: started, management API enabled and answering.
 bash .ci/rabbitmq.sh
+# PostgreSQL for the registry's storage tests.
+bash .ci/postgres.sh
 
-echo "services.sh: rabbitmq :5672 (management :15672), nats :4222, redis :6379 are up"
+echo "services.sh: rabbitmq :5672 (management :15672), nats :4222, redis :6379," \
+    "postgresql :5432 are up"

@@ -29,6 +29,9 @@ class Command:
     summary: str
     module: str
     extra: str | None
+    joined_by: tuple[str, ...] = ()
+    """Modules whose ``register`` adds sub-commands to this command's set (a higher
+    layer's: ``schema push|pull`` need the registry client, which builds on schemas)."""
 
 
 COMMANDS = (
@@ -43,12 +46,13 @@ COMMANDS = (
         "check schema compatibility the way Confluent Schema Registry does",
         "eventscope.schemas.cli",
         "schemas",
+        joined_by=("eventscope.registry.sync_command",),
     ),
     Command(
         "registry",
         "run an embedded Confluent-compatible schema registry",
         "eventscope.registry.command",
-        "schemas",
+        "registry",
     ),
     Command(
         "lag",
@@ -114,13 +118,14 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
             commands.add_parser(command.name, help=command.summary)
             continue
         try:
-            module = importlib.import_module(command.module)
+            registered = importlib.import_module(command.module).register(commands)
+            for module in command.joined_by:
+                importlib.import_module(module).register(registered)
         except ImportError as exc:
             missing = _missing_dependency(exc)
             if missing is None:
                 raise
             raise MissingExtra(command, missing) from None
-        module.register(commands)
     return parser
 
 

@@ -5,7 +5,7 @@ Built on :mod:`eventscope.schemas`, which judges every schema registered here; n
 
 :class:`RegistryClient`, the error classes and the models load with the package.
 :class:`EmbeddedRegistry` (the HTTP server) is imported the first time it is asked for,
-so code that only talks to a registry never imports :mod:`http.server`.
+so code that only talks to a registry never imports the HTTP server (waitress).
 """
 
 from __future__ import annotations
@@ -16,17 +16,28 @@ from eventscope.registry.client import RegistryClient
 from eventscope.registry.errors import (
     BadRequestError,
     CompatibilityNotConfiguredError,
+    ForbiddenError,
     IncompatibleSchemaError,
     InvalidCompatibilityLevelError,
+    InvalidModeError,
     InvalidSchemaError,
     InvalidVersionError,
+    MethodNotAllowedError,
+    ModeNotConfiguredError,
+    NotFoundError,
+    OperationNotPermittedError,
+    PayloadTooLargeError,
+    ReferenceExistsError,
     RegistryError,
     RegistryUnavailableError,
     SchemaNotFoundError,
     SubjectNotFoundError,
     SubjectNotSoftDeletedError,
     SubjectSoftDeletedError,
+    UnauthorizedError,
     VersionNotFoundError,
+    VersionNotSoftDeletedError,
+    VersionSoftDeletedError,
 )
 from eventscope.registry.models import RegisteredSchema, SchemaReference, StoredSchema
 
@@ -37,10 +48,18 @@ __all__ = [
     "BadRequestError",
     "CompatibilityNotConfiguredError",
     "EmbeddedRegistry",
+    "ForbiddenError",
     "IncompatibleSchemaError",
     "InvalidCompatibilityLevelError",
+    "InvalidModeError",
     "InvalidSchemaError",
     "InvalidVersionError",
+    "MethodNotAllowedError",
+    "ModeNotConfiguredError",
+    "NotFoundError",
+    "OperationNotPermittedError",
+    "PayloadTooLargeError",
+    "ReferenceExistsError",
     "RegisteredSchema",
     "RegistryClient",
     "RegistryError",
@@ -51,7 +70,10 @@ __all__ = [
     "SubjectNotFoundError",
     "SubjectNotSoftDeletedError",
     "SubjectSoftDeletedError",
+    "UnauthorizedError",
     "VersionNotFoundError",
+    "VersionNotSoftDeletedError",
+    "VersionSoftDeletedError",
 ]
 
 

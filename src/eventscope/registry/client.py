@@ -29,6 +29,7 @@ import socket
 import urllib.error
 import urllib.request
 from collections.abc import Mapping, Sequence
+from http.client import HTTPException
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
@@ -193,7 +194,9 @@ class RegistryClient:
                 raw = response.read()
         except urllib.error.HTTPError as exc:
             raise self._error(exc) from None
-        except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+        except (urllib.error.URLError, TimeoutError, ConnectionError, HTTPException) as exc:
+            # HTTPException: the reply was cut short (IncompleteRead: the server died
+            # mid-answer), which is the registry being unavailable too.
             reason = getattr(exc, "reason", exc)
             raise RegistryUnavailableError(
                 f"{method} {path}: {_reason(reason)}", registry=self.url
@@ -268,4 +271,6 @@ def _reason(reason: object) -> str:
         return f"unknown host ({reason.strerror})"
     if isinstance(reason, OSError) and reason.strerror:
         return reason.strerror
+    if isinstance(reason, HTTPException):
+        return f"the reply was cut short ({reason!r})"
     return str(reason)

@@ -83,6 +83,27 @@ class SubjectNotSoftDeletedError(RegistryError):
     CODE = 40405
 
 
+class VersionSoftDeletedError(RegistryError):
+    """Soft-deleting a version that is already soft-deleted."""
+
+    STATUS = 404
+    CODE = 40406
+
+
+class VersionNotSoftDeletedError(RegistryError):
+    """A permanent delete of a version that was not soft-deleted first."""
+
+    STATUS = 404
+    CODE = 40407
+
+
+class ModeNotConfiguredError(RegistryError):
+    """The subject has no mode of its own (it follows the global one)."""
+
+    STATUS = 404
+    CODE = 40409
+
+
 class CompatibilityNotConfiguredError(RegistryError):
     """The subject has no compatibility level of its own (it follows the global one)."""
 
@@ -115,11 +136,64 @@ class InvalidCompatibilityLevelError(RegistryError):
     CODE = 42203
 
 
+class InvalidModeError(RegistryError):
+    STATUS = 422
+    CODE = 42204
+
+
+class OperationNotPermittedError(RegistryError):
+    """A write the registry's or the subject's mode forbids (``READONLY``), or an id
+    given outside ``IMPORT`` mode."""
+
+    STATUS = 422
+    CODE = 42205
+
+
+class ReferenceExistsError(RegistryError):
+    """Deleting a version another schema refers to."""
+
+    STATUS = 422
+    CODE = 42206
+
+
 class BadRequestError(RegistryError):
     """A request body that is not JSON or lacks a required field."""
 
     STATUS = 400
     CODE = 400
+
+
+class UnauthorizedError(RegistryError):
+    """No credentials, or credentials the registry does not know."""
+
+    STATUS = 401
+    CODE = 40101
+
+
+class ForbiddenError(RegistryError):
+    """Known credentials whose role does not allow the request."""
+
+    STATUS = 403
+    CODE = 40301
+
+
+class NotFoundError(RegistryError):
+    """A path the registry does not serve."""
+
+    STATUS = 404
+    CODE = 404
+
+
+class MethodNotAllowedError(RegistryError):
+    STATUS = 405
+    CODE = 405
+
+
+class PayloadTooLargeError(RegistryError):
+    """A request body over the registry's limit."""
+
+    STATUS = 413
+    CODE = 413
 
 
 ERRORS_BY_CODE: dict[int | None, type[RegistryError]] = {
@@ -130,12 +204,21 @@ ERRORS_BY_CODE: dict[int | None, type[RegistryError]] = {
         SchemaNotFoundError,
         SubjectSoftDeletedError,
         SubjectNotSoftDeletedError,
+        VersionSoftDeletedError,
+        VersionNotSoftDeletedError,
         CompatibilityNotConfiguredError,
+        ModeNotConfiguredError,
         IncompatibleSchemaError,
         InvalidSchemaError,
         InvalidVersionError,
         InvalidCompatibilityLevelError,
+        InvalidModeError,
+        OperationNotPermittedError,
+        ReferenceExistsError,
         BadRequestError,
+        UnauthorizedError,
+        ForbiddenError,
+        PayloadTooLargeError,
     )
 }
 ERRORS_BY_CODE[40901] = IncompatibleSchemaError

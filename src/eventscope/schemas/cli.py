@@ -32,8 +32,9 @@ from eventscope.schemas.verdicts import CompatibilityResult, Incompatibility, Mo
 _INDENT = "    "
 
 
-def register(commands: argparse._SubParsersAction) -> None:
-    """Add ``schema`` and its sub-commands to the ``eventscope`` parser."""
+def register(commands: argparse._SubParsersAction) -> argparse._SubParsersAction:
+    """Add ``schema`` and its sub-commands to the ``eventscope`` parser; the sub-command
+    set, which the registry's ``push`` and ``pull`` join."""
     schema = commands.add_parser(
         "schema",
         help="check schema compatibility the way Confluent Schema Registry does",
@@ -43,6 +44,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     actions = schema.add_subparsers(dest="schema_command", metavar="COMMAND", required=True)
     _add_check(actions)
     _add_check_dir(actions)
+    return actions
 
 
 def _add_check(actions: argparse._SubParsersAction) -> None:

@@ -429,8 +429,12 @@ def test_a_bad_schemas_directory_names_the_file(schemas: Path) -> None:
 
 
 def test_serve_exits_2_on_a_bad_directory_or_a_taken_port(
-    schemas: Path, capsys: pytest.CaptureFixture[str]
+    schemas: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
+    monkeypatch.chdir(tmp_path)  # where the default SQLite storage goes
     write(schemas / "orders-value" / "v4.avsc", '{"type": "record"')
     assert main(["registry", "serve", "--schemas", str(schemas)]) == 2
     error = capsys.readouterr().err
@@ -445,10 +449,24 @@ def test_serve_exits_2_on_a_bad_directory_or_a_taken_port(
     assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in capsys.readouterr().err
 
 
-def test_serve_answers_until_interrupted(schemas: Path) -> None:
+def test_serve_answers_until_interrupted_and_keeps_its_state(schemas: Path, tmp_path: Path) -> None:
+    """By default the state is a SQLite file in the working directory: a registry
+    started again there answers the same history."""
+    first = _serve(tmp_path, "--schemas", str(schemas))
+    assert "3 version(s) of 3 subject(s)" in first
+    assert "sqlite:///eventscope-registry.db" in first
+    assert (tmp_path / "eventscope-registry.db").is_file()
+    assert "3 version(s)" not in _serve(tmp_path)  # nothing preloaded, the history is there
+    assert "3 version(s)" in _serve(tmp_path, "--schemas", str(schemas))  # preloading again
+
+
+def _serve(cwd: Path, *extra: str) -> str:
+    """Start ``registry serve`` in ``cwd``, check it answers, stop it with Ctrl-C; the
+    banner it printed."""
     command = [sys.executable, "-m", "eventscope.cli", "registry", "serve", "--port", "0"]
     server = subprocess.Popen(
-        [*command, "--schemas", str(schemas)],
+        [*command, *extra],
+        cwd=cwd,
         stdout=subprocess.PIPE,
         text=True,
         # Python ignores Ctrl-C when its parent ignored SIGINT (a CI runner may): restore it.
@@ -457,7 +475,6 @@ def test_serve_answers_until_interrupted(schemas: Path) -> None:
     try:
         assert server.stdout is not None
         banner = server.stdout.readline()
-        assert "3 version(s) of 3 subject(s)" in banner
         url = banner.split("serving at ")[1].split()[0]
         assert RegistryClient(url).versions("orders-value") == [1, 3]
         server.send_signal(signal.SIGINT)
@@ -466,3 +483,4 @@ def test_serve_answers_until_interrupted(schemas: Path) -> None:
         if server.poll() is None:
             server.kill()
             server.wait()
+    return banner

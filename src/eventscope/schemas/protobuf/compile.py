@@ -98,6 +98,7 @@ def _compile_cached(text: str, references: tuple[tuple[str, str], ...]) -> Compi
             path.write_text(stated, encoding="utf-8")
         include = [str(d).encode() for d in (main_root, refs_root)]
         include.append(_well_known_types_dir().encode())
+        include += [directory.encode() for directory in _google_types_dir()]
         try:
             with _PROTOC_LOCK:
                 generated = _protoc_compiler.get_protos(MAIN_FILE.encode(), include)
@@ -152,6 +153,17 @@ def _check_reference_name(name: str) -> None:
 def _well_known_types_dir() -> str:
     """grpcio-tools bundles google/protobuf/*.proto; imports of them resolve from here."""
     return str(resources.files("grpc_tools") / "_proto")
+
+
+@lru_cache(maxsize=1)
+def _google_types_dir() -> tuple[str, ...]:
+    """``google/type/*.proto`` (Date, Money, PostalAddress…), which Confluent's registry
+    bundles too: from googleapis-common-protos, which ships the .proto files."""
+    try:
+        found = resources.files("google.type") / "postal_address.proto"
+    except ModuleNotFoundError:
+        return ()
+    return (str(Path(str(found)).parent.parent.parent),) if found.is_file() else ()
 
 
 def _parse_error(errors: list, shifts: Mapping[str, int]) -> SchemaParseError:
