@@ -20,6 +20,7 @@ import math
 import threading
 import time
 import weakref
+from collections import deque
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -44,6 +45,7 @@ class Shards:
         self._size = 0
         self._live: list[list[float]] = []
         self._retired: list[float] = []
+        self._ended: deque[list[float]] = deque()
 
     def allocate(self, count: int) -> int:
         """Reserve ``count`` new slots (zero in every shard); returns the first one."""
@@ -63,6 +65,7 @@ class Shards:
 
     def _new_shard(self) -> list[float]:
         with self._lock:
+            self._fold_ended()
             shard: list[float] = [0] * self._size
             self._live.append(shard)
         self.local.values = shard
@@ -70,19 +73,30 @@ class Shards:
         return shard
 
     def _retire(self, shard: list[float]) -> None:
-        """Fold an ended thread's shard into the retired totals (it writes no more)."""
-        with self._lock:
+        """Queue an ended thread's shard for folding.
+
+        This runs when the thread object is collected, which can happen in any thread
+        at any allocation, even one holding the lock: so it only appends (atomic), and
+        the folding is done by the next caller that holds the lock.
+        """
+        self._ended.append(shard)
+
+    def _fold_ended(self) -> None:
+        """Fold queued shards into the retired totals (the caller holds the lock)."""
+        retired = self._retired
+        while self._ended:
+            shard = self._ended.popleft()
             for index, live in enumerate(self._live):
                 if live is shard:
                     del self._live[index]
                     break
-            retired = self._retired
             for slot, value in enumerate(shard):
                 if value:
                     retired[slot] += value
 
     def totals(self) -> list[float]:
         with self._lock:
+            self._fold_ended()
             totals = list(self._retired)
             for shard in self._live:
                 for slot, value in enumerate(shard):
