@@ -7,6 +7,7 @@ section 3.2) and the cases of its public test suite (w3c/trace-context, test/tes
 from __future__ import annotations
 
 import time
+import uuid
 
 import pytest
 from opentelemetry import baggage, propagate, trace
@@ -18,6 +19,7 @@ from eventscope.instrumentation import MappingCarrier, extract, inject
 from eventscope.instrumentation import headers as h
 from eventscope.instrumentation.propagation import (
     format_traceparent,
+    new_event_id,
     parse_traceparent,
     stamp_event,
 )
@@ -194,3 +196,15 @@ def test_current_baggage_is_injected_by_default() -> None:
         assert carrier.get(h.BAGGAGE) == "user=42"
     finally:
         detach(token)
+
+
+def test_new_event_ids_are_random_version_4_uuids():
+    ids = [new_event_id() for _ in range(2000)]
+    assert len(set(ids)) == len(ids)
+    for text in ids:
+        parsed = uuid.UUID(text)
+        assert str(parsed) == text
+        assert parsed.version == 4
+        assert parsed.variant == uuid.RFC_4122
+    # every variant digit (8, 9, a, b) turns up: the bits come from the random input
+    assert {text[19] for text in ids} == set("89ab")

@@ -76,7 +76,7 @@ class MappingCarrier:
         return clean_value(value)
 
     def set(self, key: str, value: str) -> None:
-        self.mapping.pop(key.encode(), None)
+        self.mapping.pop(_ENCODED.get(key) or key.encode(), None)
         self.mapping[key] = value
 
     def keys(self) -> Iterator[str]:

@@ -71,6 +71,32 @@ class _DuplicateFilter:
             self._seen.popitem(last=False)
 
 
+class _Target:
+    """What one (system, destination) shares across its messages, built on first use:
+    the bound meter, the span name and the span's constant attributes."""
+
+    __slots__ = ("attributes", "meter", "span_name", "system")
+
+    def __init__(self, meter: ConsumerMeter, system: str, destination: str, group: str) -> None:
+        self.meter = meter
+        self.system = system
+        self.span_name = f"{PROCESS} {destination}"
+        self.attributes = _attributes(system, destination, group)
+
+
+def _attributes(system: str, destination: str, group: str) -> dict[str, Any]:
+    # The outcome is set to "ok" up front (attributes given at start cost less than
+    # a later set_attribute) and overwritten on the rarer other outcomes.
+    return {
+        Attr.SYSTEM: system,
+        Attr.DESTINATION: destination,
+        Attr.CONSUMER_GROUP: group,
+        Attr.OPERATION_NAME: PROCESS,
+        Attr.OPERATION_TYPE: PROCESS,
+        Attr.OUTCOME: Outcome.OK.value,
+    }
+
+
 class _ConsumerCore:
     """Everything the wrapper does around the handler call, kept out of its frame."""
 
@@ -95,7 +121,7 @@ class _ConsumerCore:
         self._tracer: Any = None
         self._tracing = False
         self._recorder: Any = None
-        self._meters: dict[tuple[str, str], ConsumerMeter] = {}
+        self._targets: dict[tuple[str, str], _Target] = {}
 
     def _bind(self) -> None:
         current = telemetry.current()
@@ -103,11 +129,11 @@ class _ConsumerCore:
             self._tracer = current.tracer
             self._tracing = current.tracing
             self._recorder = current.recorder
-            self._meters = {}
+            self._targets = {}
             self._generation = current.generation
 
-    def _context(self, message: Any) -> tuple[MessageContext, Incoming, str]:
-        """Read one message: its context, what its headers said, and its system."""
+    def _context(self, message: Any) -> tuple[MessageContext, Incoming, _Target]:
+        """Read one message: its context, what its headers said, and its target."""
         adapter = adapter_for(message)
         if self.headers:  # the application's own accessor: the shape is not known
             raw = self.headers(message)
@@ -132,11 +158,13 @@ class _ConsumerCore:
             self.group,
         )
         ctx._adapter = adapter
-        meter = self._meters.get((system, destination))
-        if meter is None:
+        target = self._targets.get((system, destination))
+        if target is None:
             meter = self._recorder.consumer(system, destination, self.group)
-            self._meters[(system, destination)] = meter
-        ctx._meter = meter
+            target = self._targets[(system, destination)] = _Target(
+                meter, system, destination, self.group
+            )
+        ctx._meter = meter = target.meter
         published_at = incoming.published_at
         if published_at is not None:
             now = _now()  # the window's test inlined: this runs for every message
@@ -148,29 +176,17 @@ class _ConsumerCore:
             meter.invalid_header(h.PUBLISHED_AT, HeaderProblem.MALFORMED)
         if attempt_header is not None and attempt is None:
             meter.invalid_header(h.ATTEMPT, HeaderProblem.MALFORMED)
-        return ctx, incoming, system
-
-    def _attributes(self, system: str, destination: str) -> dict[str, Any]:
-        # The outcome is set to "ok" up front (attributes given at start cost less than
-        # a later set_attribute) and overwritten on the rarer other outcomes.
-        return {
-            Attr.SYSTEM: system,
-            Attr.DESTINATION: destination,
-            Attr.CONSUMER_GROUP: self.group,
-            Attr.OPERATION_NAME: PROCESS,
-            Attr.OPERATION_TYPE: PROCESS,
-            Attr.OUTCOME: Outcome.OK.value,
-        }
+        return ctx, incoming, target
 
     # --- one message ----------------------------------------------------------------
 
     def begin(self, message: Any) -> MessageContext:
         self._bind()
-        ctx, incoming, system = self._context(message)
+        ctx, incoming, target = self._context(message)
         if self.duplicates is not None and incoming.event_id in self.duplicates:
             ctx._skip = True
         if self._tracing:
-            attributes = self._attributes(system, ctx.destination)
+            attributes = target.attributes.copy()
             if incoming.event_id is not None:
                 attributes[Attr.MESSAGE_ID] = incoming.event_id
             if ctx.attempt != 1:
@@ -179,7 +195,7 @@ class _ConsumerCore:
             if extra:
                 attributes.update(extra)
             span = self._tracer.start_span(
-                f"{PROCESS} {ctx.destination}", incoming.context, SpanKind.CONSUMER, attributes
+                target.span_name, incoming.context, SpanKind.CONSUMER, attributes
             )
             ctx.span = span
             ctx._token = _attach(_in_context(span, incoming.context))
@@ -190,6 +206,14 @@ class _ConsumerCore:
     def finish(self, ctx: MessageContext, exc: BaseException | None) -> bool:
         """Record the outcome; ``True`` if the handler's exception must propagate."""
         try:
+            if exc is None and ctx._outcome is None and not ctx._skip and self.duplicates is None:
+                # The common case, a plain "ok", without the general path's calls.
+                now = _now()
+                since = ctx._since
+                latency = None if since is None else max(0.0, now - since)
+                ctx._meter.completed(_clock() - ctx._started, None, Outcome.OK, latency, None)
+                ctx.span.end()
+                return False
             outcome, error_type, propagate = self._complete(
                 ctx, _clock() - ctx._started, _now(), exc
             )
@@ -256,14 +280,15 @@ class _ConsumerCore:
         links: list[Link] = []
         system = self.system or "unknown"
         for message in messages:
-            ctx, incoming, system = self._context(message)
+            ctx, incoming, target = self._context(message)
+            system = target.system
             contexts.append(ctx)
             if incoming.span_context is not None:
                 links.append(Link(incoming.span_context))
         batch = BatchContext(contexts)
         if self._tracing:
             destination = contexts[0].destination if contexts else self.destination or "unknown"
-            attributes = self._attributes(system, destination)
+            attributes = _attributes(system, destination, self.group)
             attributes[Attr.BATCH_COUNT] = len(contexts)
             batch.span = self._tracer.start_span(
                 f"{PROCESS} {destination}", None, SpanKind.CONSUMER, attributes, links

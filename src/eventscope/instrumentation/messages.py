@@ -54,7 +54,7 @@ class GenericAdapter:
     carrier = staticmethod(carrier_for)
 
     def headers(self, message: Any) -> Any:
-        if isinstance(message, Mapping):
+        if type(message) is dict or isinstance(message, Mapping):  # dict: no ABC check
             for key in ("headers", "MessageAttributes", "messageAttributes"):
                 if key in message:
                     return message[key]

@@ -220,7 +220,8 @@ class InstrumentedConsumer:
 
     def _hand_out(self, records: list[ConsumerRecord]) -> None:
         self._deliveries.hand_out(records)
-        self._rewinds.delivered((r.topic, r.partition, r.offset) for r in records)
+        if not self._rewinds.idle:
+            self._rewinds.delivered((r.topic, r.partition, r.offset) for r in records)
 
     # --- settling (called by the message adapter) -----------------------------------
 

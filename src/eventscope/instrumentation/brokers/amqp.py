@@ -77,6 +77,8 @@ class RetryCounts:
 
     def forget(self, headers: Mapping[str, Any] | None, consumer_tag: str, body: bytes) -> None:
         """The message is done (handled or dead-lettered)."""
+        if not self._counts:  # nothing retried: the usual case, no lock, no key
+            return
         if headers and isinstance(headers.get(DELIVERY_COUNT), int):
             return
         with self._lock:

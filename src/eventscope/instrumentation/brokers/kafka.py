@@ -181,11 +181,14 @@ class InstrumentedConsumer:
     def _hand_out(self, messages: list[Message]) -> None:
         records = [m for m in messages if m.error() is None]
         self._deliveries.hand_out(records)
-        self._rewinds.delivered((m.topic(), m.partition(), m.offset()) for m in records)
+        if not self._rewinds.idle:
+            self._rewinds.delivered((m.topic(), m.partition(), m.offset()) for m in records)
 
     # --- settling (called by the message adapter) -----------------------------------
 
     def attempt(self, message: Message) -> int:
+        if self._rewinds.idle:
+            return 1
         return self._rewinds.attempt(message.topic(), message.partition(), message.offset())
 
     def settle(self, message: Message, outcome: Outcome, reason: str | None) -> bool:

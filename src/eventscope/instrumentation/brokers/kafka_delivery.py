@@ -87,6 +87,11 @@ class Rewinds:
         self._attempts: dict[Partition, tuple[int, int]] = {}
         self._pending: dict[Partition, int] = {}
 
+    @property
+    def idle(self) -> bool:
+        """No partition is rewound or retried: deliveries need no bookkeeping."""
+        return not self._attempts and not self._pending
+
     def delivered(self, records: Iterable[tuple[str, int, int]]) -> None:
         """Note a delivery of ``(topic, partition, offset)`` records."""
         first: dict[Partition, int] = {}

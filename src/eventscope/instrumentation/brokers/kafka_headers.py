@@ -20,28 +20,48 @@ class KafkaHeadersCarrier:
     Kafka's own ``Headers.lastHeader``.  Writes replace an existing value.
     """
 
-    __slots__ = ("headers",)
+    __slots__ = ("_index", "headers")
 
     def __init__(self, headers: MutableSequence[tuple[str, Any]] | tuple | None) -> None:
         self.headers = headers if headers is not None else []
+        self._index: dict[str, Any] | None = None
 
     def get(self, key: str) -> str | None:
-        found = None
-        raw_key = key.encode()
-        for item in self.headers:
-            if type(item) is tuple and len(item) == 2 and item[0] in (key, raw_key):
-                found = item[1]
+        # A consumer reads five or six headers of each record: one pass over the list
+        # serves them all (writes through this carrier keep it up to date).
+        index = self._index
+        if index is None:
+            index = self._index = _last_values(self.headers)
+        found = index.get(key)
         return None if found is None else clean_value(found)
 
     def set(self, key: str, value: str) -> None:
         headers = self.headers
         if not isinstance(headers, MutableSequence):
             raise TypeError("Kafka headers given as a tuple cannot be written; pass a list")
+        encoded = value.encode("utf-8")
         headers[:] = [(n, v) for n, v in headers if n != key]
-        headers.append((key, value.encode("utf-8")))
+        headers.append((key, encoded))
+        if self._index is not None:
+            self._index[key] = encoded  # the last value of that name now
 
     def keys(self) -> Iterator[str]:
         for item in self.headers:
             text = text_key(item[0]) if type(item) is tuple and len(item) == 2 else None
             if text is not None:
                 yield text
+
+
+def _last_values(headers: Any) -> dict[str, Any]:
+    """Each text-named header's last value; a name given as UTF-8 bytes counts as text."""
+    index: dict[str, Any] = {}
+    for item in headers:
+        if type(item) is tuple and len(item) == 2:
+            name = item[0]
+            if not isinstance(name, str):
+                binary = isinstance(name, bytes | bytearray | memoryview)
+                name = text_key(bytes(name)) if binary else None
+                if name is None:
+                    continue
+            index[name] = item[1]
+    return index

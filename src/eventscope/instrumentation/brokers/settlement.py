@@ -19,9 +19,8 @@ covered too: :func:`handler` notes every :class:`MessageContext` in the ledger.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,13 +40,27 @@ class Decision:
 
 
 class Ledger:
-    """Decisions and handler contexts for the messages of one wrapped delivery."""
+    """Decisions and handler contexts for the messages of one wrapped delivery.
 
-    __slots__ = ("_contexts", "_decisions")
+    Used as ``with delivering() as ledger:``; a class with ``__enter__``/``__exit__``
+    rather than a generator-based context manager, as it is entered per delivery.
+    """
+
+    __slots__ = ("_contexts", "_decisions", "_token")
 
     def __init__(self) -> None:
         self._decisions: dict[int, Decision] = {}
         self._contexts: dict[int, MessageContext] = {}
+        self._token: Token[Ledger | None] | None = None
+
+    def __enter__(self) -> Ledger:
+        self._token = _current.set(self)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._token is not None:
+            _current.reset(self._token)
+            self._token = None
 
     def record(self, message: Any, outcome: Outcome, reason: str | None) -> None:
         self._decisions[id(message)] = Decision(outcome, reason)
@@ -81,15 +94,9 @@ class Ledger:
 _current: ContextVar[Ledger | None] = ContextVar("eventscope_ledger", default=None)
 
 
-@contextmanager
-def delivering() -> Iterator[Ledger]:
-    """Open a ledger for the handler calls made inside the ``with`` block."""
-    ledger = Ledger()
-    token = _current.set(ledger)
-    try:
-        yield ledger
-    finally:
-        _current.reset(token)
+def delivering() -> Ledger:
+    """A ledger for the handler calls made inside the ``with`` block it opens."""
+    return Ledger()
 
 
 def record(message: Any, outcome: Outcome, reason: str | None) -> bool:
