@@ -14,26 +14,22 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 
-from eventscope.registry.models import StoredSchema
-from eventscope.registry.storage.base import NewSchema, Settings, VersionRow, numbered
+from eventscope.registry.storage.base import NewSchema
 from eventscope.registry.storage.sql import (
-    CREATE_MIGRATIONS,
-    MIGRATIONS,
-    SETTINGS_QUERY,
-    level_key,
+    Rows,
+    SqlReads,
+    SqlWriterReads,
+    apply_migrations,
     references_text,
-    settings_from,
     sqlite_dialect,
-    stored_schema,
 )
 
 _BUSY_MS = 30_000  # how long a writer waits for another process's transaction
 
 
-class SqliteStorage:
+class SqliteStorage(SqlReads):
     """Subjects, versions and schemas in the SQLite database at ``path``."""
 
     def __init__(self, path: Path | str) -> None:
@@ -43,105 +39,6 @@ class SqliteStorage:
         self._connections: list[sqlite3.Connection] = []
         self._guard = threading.Lock()
         self._migrate()
-
-    # -- reading -----------------------------------------------------------------
-
-    def schema(self, schema_id: int) -> StoredSchema | None:
-        row = self._one(
-            "SELECT id, schema_type, schema, refs FROM registry_schemas WHERE id = ?",
-            (schema_id,),
-        )
-        return stored_schema(row) if row else None
-
-    def schema_id(self, fingerprint: str) -> int | None:
-        row = self._one("SELECT id FROM registry_schemas WHERE fingerprint = ?", (fingerprint,))
-        return int(row[0]) if row else None
-
-    def versions(self, subject: str) -> list[VersionRow]:
-        return _versions(self._connection(), subject)
-
-    def row(self, subject: str, number: int | None) -> VersionRow | None:
-        if number is None:
-            query = (
-                "SELECT version, schema_id, deleted FROM registry_versions"
-                " WHERE subject = ? AND NOT deleted ORDER BY version DESC LIMIT 1"
-            )
-            found = self._connection().execute(query, (subject,))
-        else:
-            query = (
-                "SELECT version, schema_id, deleted FROM registry_versions"
-                " WHERE subject = ? AND version = ?"
-            )
-            found = self._connection().execute(query, (subject, number))
-        rows = numbered(found)
-        return rows[0] if rows else None
-
-    def subjects(self, deleted: bool = False) -> list[str]:
-        rows = self._connection().execute(
-            "SELECT DISTINCT subject FROM registry_versions WHERE ? OR NOT deleted"
-            " ORDER BY subject",
-            (deleted,),
-        )
-        return [name for (name,) in rows]
-
-    def uses(self, schema_id: int) -> list[tuple[str, int]]:
-        rows = self._connection().execute(
-            "SELECT subject, version FROM registry_versions WHERE schema_id = ? AND NOT deleted"
-            " ORDER BY subject, version",
-            (schema_id,),
-        )
-        return [(name, int(number)) for name, number in rows]
-
-    def settings(self, subject: str) -> Settings:
-        query = SETTINGS_QUERY.format(p="?")
-        return settings_from(self._connection().execute(query, (subject, subject)).fetchall())
-
-    def referencing(self, subject: str, version: int) -> list[int]:
-        rows = self._connection().execute(
-            "SELECT DISTINCT schema_id FROM registry_references"
-            " WHERE subject = ? AND version = ? ORDER BY schema_id",
-            (subject, version),
-        )
-        return [int(schema_id) for (schema_id,) in rows]
-
-    def mode(self, subject: str | None) -> str | None:
-        row = self._one("SELECT mode FROM registry_modes WHERE subject = ?", (level_key(subject),))
-        return str(row[0]) if row else None
-
-    def set_mode(self, subject: str | None, mode: str) -> None:
-        self._connection().execute(
-            "INSERT INTO registry_modes (subject, mode) VALUES (?, ?)"
-            " ON CONFLICT (subject) DO UPDATE SET mode = excluded.mode",
-            (level_key(subject), mode),
-        )
-
-    def delete_mode(self, subject: str | None) -> str | None:
-        row = self._one(
-            "DELETE FROM registry_modes WHERE subject = ? RETURNING mode", (level_key(subject),)
-        )
-        return str(row[0]) if row else None
-
-    def level(self, subject: str | None) -> str | None:
-        row = self._one(
-            "SELECT compatibility FROM registry_levels WHERE subject = ?", (level_key(subject),)
-        )
-        return row[0] if row else None
-
-    # -- writing -----------------------------------------------------------------
-
-    def set_level(self, subject: str | None, level: str) -> None:
-        self._connection().execute(
-            "INSERT INTO registry_levels (subject, compatibility) VALUES (?, ?)"
-            " ON CONFLICT (subject) DO UPDATE SET compatibility = excluded.compatibility",
-            (level_key(subject), level),
-        )
-
-    def delete_level(self, subject: str | None) -> str | None:
-        row = self._one(
-            "DELETE FROM registry_levels WHERE subject = ? RETURNING compatibility",
-            (level_key(subject),),
-        )
-        return row[0] if row else None
 
     @contextmanager
     def write(self, subject: str) -> Iterator[_Writer]:
@@ -172,8 +69,8 @@ class SqliteStorage:
                 self._connections.append(connection)
         return connection
 
-    def _one(self, query: str, parameters: tuple[object, ...]) -> tuple[object, ...] | None:
-        return self._connection().execute(query, parameters).fetchone()
+    def _rows(self, query: str, parameters: Sequence[object]) -> Rows:
+        return self._connection().execute(query, parameters).fetchall()
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -188,42 +85,16 @@ class SqliteStorage:
 
     def _migrate(self) -> None:
         with self._transaction() as connection:
-            connection.execute(CREATE_MIGRATIONS)
-            done = {
-                number
-                for (number,) in connection.execute("SELECT version FROM registry_migrations")
-            }
-            for number, statements in MIGRATIONS:
-                if number in done:
-                    continue
-                for statement in statements:
-                    connection.execute(sqlite_dialect(statement))
-                connection.execute(
-                    "INSERT INTO registry_migrations (version, applied_at) VALUES (?, ?)",
-                    (number, datetime.now(UTC).isoformat()),
-                )
+            apply_migrations(connection, sqlite_dialect)
 
 
-class _Writer:
+class _Writer(SqlWriterReads):
     def __init__(self, connection: sqlite3.Connection, subject: str) -> None:
+        super().__init__(subject)
         self._connection = connection
-        self._subject = subject
 
-    def versions(self) -> list[VersionRow]:
-        return _versions(self._connection, self._subject)
-
-    def schema_id(self, fingerprint: str) -> int | None:
-        row = self._connection.execute(
-            "SELECT id FROM registry_schemas WHERE fingerprint = ?", (fingerprint,)
-        ).fetchone()
-        return int(row[0]) if row else None
-
-    def referencing(self, version: int) -> list[int]:
-        rows = self._connection.execute(
-            "SELECT DISTINCT schema_id FROM registry_references WHERE subject = ? AND version = ?",
-            (self._subject, version),
-        )
-        return [int(schema_id) for (schema_id,) in rows]
+    def _rows(self, query: str, parameters: Sequence[object]) -> Rows:
+        return self._connection.execute(query, parameters).fetchall()
 
     def add(self, number: int, schema: NewSchema, schema_id: int | None = None) -> int:
         inserted = self._connection.execute(
@@ -262,17 +133,5 @@ class _Writer:
             "DELETE FROM registry_versions WHERE subject = ? AND version = ?",
             [(self._subject, number) for number in numbers],
         )
-        self._connection.execute(
-            "DELETE FROM registry_levels WHERE subject = ?"
-            " AND NOT EXISTS (SELECT 1 FROM registry_versions WHERE subject = ?)",
-            (self._subject, self._subject),
-        )
+        self._forget_level_if_empty()
 
-
-def _versions(connection: sqlite3.Connection, subject: str) -> list[VersionRow]:
-    rows = connection.execute(
-        "SELECT version, schema_id, deleted FROM registry_versions WHERE subject = ?"
-        " ORDER BY version",
-        (subject,),
-    )
-    return numbered(rows)
