@@ -13,9 +13,9 @@ eventscope, and a submodule import runs this file first, so it must cost nothing
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from eventscope._lazy import lazy_names
 from eventscope._version import __version__
 
 if TYPE_CHECKING:
@@ -67,14 +67,7 @@ __all__ = [
     "producer",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(home), name)
-    globals()[name] = value  # later lookups skip this function
-    return value
+__getattr__ = lazy_names(__name__, _HOMES)
 
 
 def __dir__() -> list[str]:

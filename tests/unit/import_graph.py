@@ -1,7 +1,9 @@
 """Who imports whom in a source tree, read with ``ast``: no module is executed.
 
 Every ``import`` and ``from ... import`` statement counts, at module level or inside a
-function (marked ``lazy``), except those under ``if TYPE_CHECKING:`` (they never run).
+function (marked ``lazy``), except those under ``if TYPE_CHECKING:`` (they never run);
+so does every module named in a ``lazy_names(__name__, {...})`` table (``lazy``: it is
+imported when one of its names is first used).
 ``from package import name`` is an import of ``package.name`` when that is a module of
 the tree, else of ``package``.  Names are kept as written even when no such module
 exists, so a rule about a package that does not exist yet still sees imports of it.
@@ -121,6 +123,14 @@ def _within(module: str, package: str) -> bool:
 
 def _imports(name: str, path: Path, modules: set[str]) -> Iterator[Import]:
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    tree = ast.parse(path.read_text(), str(path))
+    tables = {
+        target.id: node.value
+        for node in tree.body
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Dict)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
 
     def walk(node: ast.AST, lazy: bool) -> Iterator[Import]:
         for child in ast.iter_child_nodes(node):
@@ -139,11 +149,29 @@ def _imports(name: str, path: Path, modules: set[str]) -> Iterator[Import]:
             for alias in node.names:
                 target = f"{base}.{alias.name}"
                 yield Import(name, target if target in modules else base, path, node.lineno, lazy)
+        elif _is_lazy_names(node):
+            for argument in node.args:  # a table literal, or the name of one
+                table = tables.get(argument.id) if isinstance(argument, ast.Name) else argument
+                if isinstance(table, ast.Dict):
+                    for home in table.values:
+                        if isinstance(home, ast.Constant) and isinstance(home.value, str):
+                            yield Import(name, home.value, path, home.lineno, True)
         else:
             inner = lazy or isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
             yield from walk(node, inner)
 
-    yield from walk(ast.parse(path.read_text(), str(path)), False)
+    yield from walk(tree, False)
+
+
+def _is_lazy_names(node: ast.AST) -> bool:
+    """A call of ``eventscope._lazy.lazy_names``: its table's modules are imports too,
+    made on first use of a name."""
+    if not isinstance(node, ast.Call):
+        return False
+    func = node.func
+    return (isinstance(func, ast.Name) and func.id == "lazy_names") or (
+        isinstance(func, ast.Attribute) and func.attr == "lazy_names"
+    )
 
 
 def _absolute(node: ast.ImportFrom, package: str) -> str:

@@ -59,7 +59,7 @@ def test_no_import_cycle_among_eventscope_modules() -> None:
 LAYERS: tuple[frozenset[str], ...] = tuple(
     frozenset(tier.split())
     for tier in (
-        "_version errors",
+        "_version _lazy errors",
         "catalog",
         "config lag schemas",
         "instrumentation monitoring registry",
@@ -148,13 +148,16 @@ def test_the_example_system_imports_without_the_demo() -> None:
 def test_the_rules_can_fail(tmp_path: Path) -> None:
     """Each import rule above finds its violation when one is planted: a cycle closed by
     a lazy import (and none through a ``TYPE_CHECKING`` import), dashboards importing
-    alerts, schemas importing a registry package that does not exist."""
+    alerts (directly, and through a ``lazy_names`` table), schemas importing a registry
+    package that does not exist."""
     files = {
         "pkg/__init__.py": "",
         "pkg/low.py": "def use():\n    from pkg import high\n",
         "pkg/high.py": "from pkg import low, typed\n",
         "pkg/typed.py": "import typing\nif typing.TYPE_CHECKING:\n    import pkg.high\n",
         "pkg/dashboards/__init__.py": "from pkg.alerts.rules import Rule\n",
+        "pkg/dashboards/lazy.py": "HOMES = {'Rule': 'pkg.alerts.rules'}\n"
+        "__getattr__ = lazy_names(__name__, HOMES)\n",
         "pkg/alerts/__init__.py": "",
         "pkg/alerts/rules.py": "",
         "pkg/schemas/__init__.py": "from ..registry.client import Client\n",
@@ -166,7 +169,8 @@ def test_the_rules_can_fail(tmp_path: Path) -> None:
 
     assert cycles(graph) == [["pkg.high", "pkg.low"]]
     assert [str(e) for e in imports_between(graph, "pkg.dashboards", "pkg.alerts")] == [
-        "pkg.dashboards -> pkg.alerts.rules (__init__.py:1)"
+        "pkg.dashboards -> pkg.alerts.rules (__init__.py:1)",
+        "pkg.dashboards.lazy -> pkg.alerts.rules (in a function, lazy.py:1)",
     ]
     assert [e.imported for e in imports_between(graph, "pkg.schemas", "pkg.registry")] == [
         "pkg.registry.client"

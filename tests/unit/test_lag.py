@@ -15,12 +15,12 @@ from prometheus_client import CollectorRegistry
 
 from eventscope import InMemoryBus
 from eventscope.errors import UsageError
+from eventscope.instrumentation import watch_lag
 from eventscope.lag import (
     CollectorError,
     LagExporter,
     Snapshot,
     load_config,
-    watch_lag,
 )
 from eventscope.lag.command import render_table
 from eventscope.lag.config import parse_config

@@ -12,8 +12,7 @@ The Prometheus rule files and the runbooks need no grafana-foundation-sdk:
 use, so ``import eventscope.alerts`` works without the dashboards extra.
 """
 
-from typing import Any
-
+from eventscope._lazy import lazy_names
 from eventscope.alerts.definitions import (
     ERROR_BUDGET_BURN,
     LATENCY_BUDGET_BURN,
@@ -24,14 +23,7 @@ from eventscope.alerts.model import Alert, Runbook
 from eventscope.alerts.prometheus import all_alerts, recordings, slo_rule_file, threshold_rule_file
 from eventscope.alerts.runbooks import runbooks
 
-
-def __getattr__(name: str) -> Any:
-    """Load the SDK-built Grafana provisioning only when someone asks for it."""
-    if name == "grafana_alert_provisioning":
-        from eventscope.alerts.grafana import grafana_alert_provisioning
-
-        return grafana_alert_provisioning
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_names(__name__, {"grafana_alert_provisioning": "eventscope.alerts.grafana"})
 
 
 __all__ = [

@@ -13,8 +13,9 @@ the contract machinery the document is built with.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from eventscope._lazy import lazy_names
 
 if TYPE_CHECKING:
     from eventscope.asyncapi.document import build_document
@@ -31,12 +32,7 @@ _LAZY = {
     "service_document": "eventscope.asyncapi.service",
 }
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_names(__name__, _LAZY)
 
 
 __all__ = [

@@ -8,19 +8,11 @@
 on first use, so the Prometheus half works where the SDK is not installed.
 """
 
-from typing import Any
-
+from eventscope._lazy import lazy_names
 from eventscope.generate.disk import differences, write_files
 from eventscope.generate.prometheus import prometheus_files
 
-
-def __getattr__(name: str) -> Any:
-    """Load the SDK-built half only when someone asks for the whole set."""
-    if name == "generated_files":
-        from eventscope.generate.files import generated_files
-
-        return generated_files
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_names(__name__, {"generated_files": "eventscope.generate.files"})
 
 
 __all__ = ["differences", "generated_files", "prometheus_files", "write_files"]

@@ -6,18 +6,18 @@ standalone exporter and the demo build on those two.  One collector per broker
 (imported only when asked for), the exporter and the ``eventscope lag`` command
 sit on top.
 
-No module of this package imports :mod:`eventscope.instrumentation`; the
-instrumentation imports this package.  Three names are re-exported lazily (PEP 562)
-so that ``import eventscope.lag`` stays cheap and acyclic: :class:`LagExporter`
-(needs prometheus-client), and ``watch_lag`` / ``LagWatch``, which live in
-:mod:`eventscope.instrumentation.lag_watch` because they feed the configured recorder.
+Nothing in this package refers to :mod:`eventscope.instrumentation`, not even by a
+lazy name: the instrumentation imports this package, and in-process collection
+(``watch_lag``, ``LagWatch``) is its own (:mod:`eventscope.instrumentation.lag_watch`),
+because it feeds the configured recorder.  :class:`LagExporter` is re-exported lazily
+(PEP 562) so that ``import eventscope.lag`` does not load prometheus-client.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from eventscope._lazy import lazy_names
 from eventscope.lag.collector import (
     CollectorError,
     LagCollector,
@@ -34,21 +34,13 @@ from eventscope.lag.readings import (
 from eventscope.lag.targets import build_collector
 
 if TYPE_CHECKING:
-    from eventscope.instrumentation.lag_watch import LagWatch, watch_lag
     from eventscope.lag.exporter import LagExporter
 
 _LAZY = {
     "LagExporter": "eventscope.lag.exporter",
-    "LagWatch": "eventscope.instrumentation.lag_watch",
-    "watch_lag": "eventscope.instrumentation.lag_watch",
 }
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_names(__name__, _LAZY)
 
 
 __all__ = [
@@ -61,12 +53,10 @@ __all__ = [
     "LagExporter",
     "LagReading",
     "LagSource",
-    "LagWatch",
     "Observation",
     "Snapshot",
     "Target",
     "build_collector",
     "load_config",
     "observations",
-    "watch_lag",
 ]

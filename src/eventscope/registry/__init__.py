@@ -10,8 +10,9 @@ so code that only talks to a registry never imports the HTTP server (waitress).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from eventscope._lazy import lazy_names
 from eventscope.registry.client import RegistryClient
 from eventscope.registry.errors import (
     BadRequestError,
@@ -76,11 +77,4 @@ __all__ = [
     "VersionSoftDeletedError",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    """Import the server on first use of :class:`EmbeddedRegistry` (PEP 562)."""
-    if name == "EmbeddedRegistry":
-        from eventscope.registry.server import EmbeddedRegistry
-
-        return EmbeddedRegistry
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_names(__name__, {"EmbeddedRegistry": "eventscope.registry.server"})
