@@ -30,14 +30,7 @@ import aio_pika
 from eventscope.instrumentation.brokers import aio_pika as wrappers
 from eventscope.instrumentation.brokers import amqp_retry
 from eventscope.instrumentation.brokers.amqp_retry import RetryDelay
-
-
-class _Unpatched:
-    """An exchange seen through its original ``publish`` (what the wrapper calls)."""
-
-    def __init__(self, exchange: Any, publish: Any) -> None:
-        self.name = exchange.name
-        self.publish = functools.partial(publish, exchange)
+from eventscope.instrumentation.brokers.patching import ClassPatches, OriginalMethods
 
 
 class AioPikaInstrumentor:
@@ -48,11 +41,11 @@ class AioPikaInstrumentor:
     """
 
     _lock = threading.Lock()
-    _originals: dict[str, Any] | None = None
+    _patches: ClassPatches | None = None
 
     @property
     def is_instrumented(self) -> bool:
-        return AioPikaInstrumentor._originals is not None
+        return AioPikaInstrumentor._patches is not None
 
     def instrument(
         self,
@@ -65,7 +58,7 @@ class AioPikaInstrumentor:
         as for :func:`~eventscope.instrumentation.brokers.aio_pika.consumer`."""
         delay = amqp_retry.retry_delay(retry_delay)
         with self._lock:
-            if AioPikaInstrumentor._originals is not None:
+            if AioPikaInstrumentor._patches is not None:
                 return
             publish, consume = aio_pika.Exchange.publish, aio_pika.Queue.consume
 
@@ -73,7 +66,9 @@ class AioPikaInstrumentor:
             async def traced_publish(exchange: Any, message: Any, routing_key: str, **kw: Any):
                 if wrappers.publishing():  # an instrument_exchange wrapper is on it already
                     return await publish(exchange, message, routing_key, **kw)
-                instrumented = wrappers.InstrumentedExchange(_Unpatched(exchange, publish))
+                instrumented = wrappers.InstrumentedExchange(
+                    OriginalMethods(exchange, {"publish": publish})
+                )
                 return await instrumented.publish(message, routing_key, **kw)
 
             @functools.wraps(consume)
@@ -87,16 +82,16 @@ class AioPikaInstrumentor:
                     )(callback)
                 return await consume(queue, callback, *args, **kw)
 
-            aio_pika.Exchange.publish = traced_publish  # type: ignore[method-assign]
-            aio_pika.Queue.consume = traced_consume  # type: ignore[method-assign]
-            AioPikaInstrumentor._originals = {"publish": publish, "consume": consume}
+            patches = ClassPatches()
+            patches.replace(aio_pika.Exchange, "publish", traced_publish)
+            patches.replace(aio_pika.Queue, "consume", traced_consume)
+            AioPikaInstrumentor._patches = patches
 
     def uninstrument(self) -> None:
         """Put aio-pika's own methods back; consumers already started stay traced."""
         with self._lock:
-            originals = AioPikaInstrumentor._originals
-            if originals is None:
+            patches = AioPikaInstrumentor._patches
+            if patches is None:
                 return
-            aio_pika.Exchange.publish = originals["publish"]  # type: ignore[method-assign]
-            aio_pika.Queue.consume = originals["consume"]  # type: ignore[method-assign]
-            AioPikaInstrumentor._originals = None
+            patches.restore()
+            AioPikaInstrumentor._patches = None

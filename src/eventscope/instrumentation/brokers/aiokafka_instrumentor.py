@@ -32,21 +32,10 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from eventscope.instrumentation.brokers import aiokafka as wrappers
+from eventscope.instrumentation.brokers.patching import ClassPatches, OriginalMethods
 
 _PRODUCER_METHODS = ("send", "send_and_wait")
 _CONSUMER_METHODS = ("getone", "getmany", "__anext__", "commit", "stop")
-
-
-class _Original:
-    """A client seen through aiokafka's own methods (what the wrappers call)."""
-
-    def __init__(self, client: Any, originals: dict[str, Any]) -> None:
-        self._client = client
-        for name, original in originals.items():
-            setattr(self, name, functools.partial(original, client))
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._client, name)
 
 
 def _producer_methods(originals: dict[str, Any]) -> dict[str, Any]:
@@ -55,7 +44,7 @@ def _producer_methods(originals: dict[str, Any]) -> dict[str, Any]:
         async def traced(producer: Any, *args: Any, **kwargs: Any) -> Any:
             if wrappers.publishing():  # a wrapper or eventscope itself is sending
                 return await originals[name](producer, *args, **kwargs)
-            wrapped = wrappers.InstrumentedProducer(_Original(producer, originals))
+            wrapped = wrappers.InstrumentedProducer(OriginalMethods(producer, originals))
             return await getattr(wrapped, name)(*args, **kwargs)
 
         return traced
@@ -72,7 +61,7 @@ def _consumer_methods(originals: dict[str, Any], dead_letter_producer: Any) -> d
         found = states.get(consumer)
         if found is None:
             found = states[consumer] = wrappers.InstrumentedConsumer(
-                _Original(consumer, originals), dead_letter_producer
+                OriginalMethods(consumer, originals), dead_letter_producer
             )
         return found
 
@@ -92,17 +81,17 @@ class AioKafkaInstrumentor:
     harmless."""
 
     _lock = threading.Lock()
-    _originals: dict[type, dict[str, Any]] | None = None
+    _patches: ClassPatches | None = None
 
     @property
     def is_instrumented(self) -> bool:
-        return AioKafkaInstrumentor._originals is not None
+        return AioKafkaInstrumentor._patches is not None
 
     def instrument(self, *, dead_letter_producer: Any = None) -> None:
         """Trace every send and settle every consumed record from now on; dead letters
         go through ``dead_letter_producer`` (an ``AIOKafkaProducer``), if given."""
         with self._lock:
-            if AioKafkaInstrumentor._originals is not None:
+            if AioKafkaInstrumentor._patches is not None:
                 return
             producer = {name: AIOKafkaProducer.__dict__[name] for name in _PRODUCER_METHODS}
             consumer = {name: AIOKafkaConsumer.__dict__[name] for name in _CONSUMER_METHODS}
@@ -110,21 +99,17 @@ class AioKafkaInstrumentor:
                 AIOKafkaProducer: _producer_methods(producer),
                 AIOKafkaConsumer: _consumer_methods(consumer, dead_letter_producer),
             }
+            patches = ClassPatches()
             for cls, methods in patched.items():
                 for name, method in methods.items():
-                    setattr(cls, name, method)
-            AioKafkaInstrumentor._originals = {
-                AIOKafkaProducer: producer,
-                AIOKafkaConsumer: consumer,
-            }
+                    patches.replace(cls, name, method)
+            AioKafkaInstrumentor._patches = patches
 
     def uninstrument(self) -> None:
         """Put aiokafka's own methods back."""
         with self._lock:
-            originals = AioKafkaInstrumentor._originals
-            if originals is None:
+            patches = AioKafkaInstrumentor._patches
+            if patches is None:
                 return
-            for cls, methods in originals.items():
-                for name, method in methods.items():
-                    setattr(cls, name, method)
-            AioKafkaInstrumentor._originals = None
+            patches.restore()
+            AioKafkaInstrumentor._patches = None

@@ -33,17 +33,11 @@ from nats.aio.client import Client
 from nats.js.client import JetStreamContext
 
 from eventscope.instrumentation.brokers import nats as wrappers
+from eventscope.instrumentation.brokers.patching import ClassPatches, OriginalMethods
 
 _subscribing: ContextVar[bool] = ContextVar("eventscope_nats_subscribing", default=False)
 """Set while an instrumented ``subscribe`` runs: a JetStream subscription registers
 through the connection's own, whose callback must not be wrapped a second time."""
-
-
-class _Original:
-    """A connection or JetStream context seen through its original ``publish``."""
-
-    def __init__(self, target: Any, publish: Any) -> None:
-        self.publish = functools.partial(publish, target)
 
 
 def _protocol(client: Any, subject: str) -> bool:
@@ -62,7 +56,7 @@ def _traced_publish(publish: Any, jetstream: bool) -> Any:
         client = target._nc if jetstream else target
         if wrappers.publishing() or _protocol(client, subject):
             return await publish(target, subject, payload, *args, **kw)
-        original = _Original(target, publish)
+        original = OriginalMethods(target, {"publish": publish})
         if jetstream:
             return await wrappers.InstrumentedJetStream(original).publish(
                 subject, payload, *args, **kw
@@ -96,11 +90,11 @@ class NatsInstrumentor:
     harmless."""
 
     _lock = threading.Lock()
-    _originals: dict[type, tuple[Any, Any]] | None = None
+    _patches: ClassPatches | None = None
 
     @property
     def is_instrumented(self) -> bool:
-        return NatsInstrumentor._originals is not None
+        return NatsInstrumentor._patches is not None
 
     def instrument(
         self,
@@ -117,24 +111,22 @@ class NatsInstrumentor:
             "retry_delay": retry_delay,
         }
         with self._lock:
-            if NatsInstrumentor._originals is not None:
+            if NatsInstrumentor._patches is not None:
                 return
-            originals = {cls: (cls.publish, cls.subscribe) for cls in (Client, JetStreamContext)}
-            for cls, (publish, subscribe) in originals.items():
+            patches = ClassPatches()
+            for cls in (Client, JetStreamContext):
                 jetstream = cls is JetStreamContext
-                cls.publish = _traced_publish(publish, jetstream)  # type: ignore[method-assign]
-                cls.subscribe = _traced_subscribe(  # type: ignore[method-assign]
-                    subscribe, options, jetstream
+                patches.replace(cls, "publish", _traced_publish(cls.publish, jetstream))
+                patches.replace(
+                    cls, "subscribe", _traced_subscribe(cls.subscribe, options, jetstream)
                 )
-            NatsInstrumentor._originals = originals
+            NatsInstrumentor._patches = patches
 
     def uninstrument(self) -> None:
         """Put nats-py's own methods back; subscriptions made meanwhile stay traced."""
         with self._lock:
-            originals = NatsInstrumentor._originals
-            if originals is None:
+            patches = NatsInstrumentor._patches
+            if patches is None:
                 return
-            for cls, (publish, subscribe) in originals.items():
-                cls.publish = publish  # type: ignore[method-assign]
-                cls.subscribe = subscribe  # type: ignore[method-assign]
-            NatsInstrumentor._originals = None
+            patches.restore()
+            NatsInstrumentor._patches = None

@@ -27,6 +27,7 @@ from pika.channel import Channel
 
 from eventscope.instrumentation.brokers import amqp_retry, rabbitmq
 from eventscope.instrumentation.brokers.amqp_retry import RetryDelay
+from eventscope.instrumentation.brokers.patching import ClassPatches
 
 _CLASSES = (BlockingChannel, Channel)
 
@@ -40,11 +41,11 @@ class PikaInstrumentor:
     state whichever instance is used, and ``instrument()`` twice is harmless."""
 
     _lock = threading.Lock()
-    _originals: dict[type, tuple[Any, Any]] | None = None
+    _patches: ClassPatches | None = None
 
     @property
     def is_instrumented(self) -> bool:
-        return PikaInstrumentor._originals is not None
+        return PikaInstrumentor._patches is not None
 
     def instrument(
         self,
@@ -57,26 +58,26 @@ class PikaInstrumentor:
         ``retry_delay`` as for :func:`~eventscope.instrumentation.brokers.rabbitmq.consumer`."""
         delay = amqp_retry.retry_delay(retry_delay)
         with self._lock:
-            if PikaInstrumentor._originals is not None:
+            if PikaInstrumentor._patches is not None:
                 return
-            originals = {cls: (cls.basic_publish, cls.basic_consume) for cls in _CLASSES}
-            for cls, (publish, consume) in originals.items():
-                cls.basic_publish = _traced_publish(publish)  # type: ignore[method-assign]
-                cls.basic_consume = _traced_consume(  # type: ignore[method-assign]
-                    consume, max_attempts, deduplicate, delay
+            patches = ClassPatches()
+            for cls in _CLASSES:
+                patches.replace(cls, "basic_publish", _traced_publish(cls.basic_publish))
+                patches.replace(
+                    cls,
+                    "basic_consume",
+                    _traced_consume(cls.basic_consume, max_attempts, deduplicate, delay),
                 )
-            PikaInstrumentor._originals = originals
+            PikaInstrumentor._patches = patches
 
     def uninstrument(self) -> None:
         """Put pika's own methods back; consumers already started stay traced."""
         with self._lock:
-            originals = PikaInstrumentor._originals
-            if originals is None:
+            patches = PikaInstrumentor._patches
+            if patches is None:
                 return
-            for cls, (publish, consume) in originals.items():
-                cls.basic_publish = publish  # type: ignore[method-assign]
-                cls.basic_consume = consume  # type: ignore[method-assign]
-            PikaInstrumentor._originals = None
+            patches.restore()
+            PikaInstrumentor._patches = None
 
 
 class _Unpatched:

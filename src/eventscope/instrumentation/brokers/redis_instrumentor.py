@@ -30,28 +30,17 @@ import redis
 import redis.asyncio
 
 from eventscope.instrumentation.brokers import redis_streams
+from eventscope.instrumentation.brokers.patching import ClassPatches, OriginalMethods
 
 _COMMANDS = ("xadd", "xreadgroup", "xautoclaim")
 _PIPELINES = (redis.client.Pipeline, redis.asyncio.client.Pipeline)
-
-
-class _Original:
-    """A client seen through redis-py's own stream commands (what the wrappers call)."""
-
-    def __init__(self, client: Any, originals: dict[str, Any]) -> None:
-        self._client = client
-        for name, original in originals.items():
-            setattr(self, name, functools.partial(original, client))
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._client, name)
 
 
 def _traced_sync(originals: dict[str, Any]) -> dict[str, Any]:
     def call(name: str, client: Any, args: tuple, kwargs: dict) -> Any:
         if isinstance(client, _PIPELINES) or redis_streams.publishing():
             return originals[name](client, *args, **kwargs)
-        wrapper = redis_streams.InstrumentedRedis(_Original(client, originals))
+        wrapper = redis_streams.InstrumentedRedis(OriginalMethods(client, originals))
         return getattr(wrapper, name)(*args, **kwargs)
 
     return {name: _method(name, originals[name], call) for name in _COMMANDS}
@@ -61,7 +50,7 @@ def _traced_async(originals: dict[str, Any]) -> dict[str, Any]:
     async def call(name: str, client: Any, args: tuple, kwargs: dict) -> Any:
         if isinstance(client, _PIPELINES) or redis_streams.publishing():
             return await originals[name](client, *args, **kwargs)
-        wrapper = redis_streams.InstrumentedAsyncRedis(_Original(client, originals))
+        wrapper = redis_streams.InstrumentedAsyncRedis(OriginalMethods(client, originals))
         return await getattr(wrapper, name)(*args, **kwargs)
 
     return {name: _method(name, originals[name], call) for name in _COMMANDS}
@@ -84,35 +73,29 @@ class RedisStreamsInstrumentor:
     twice is harmless."""
 
     _lock = threading.Lock()
-    _originals: dict[type, dict[str, Any]] | None = None
+    _patches: ClassPatches | None = None
 
     @property
     def is_instrumented(self) -> bool:
-        return RedisStreamsInstrumentor._originals is not None
+        return RedisStreamsInstrumentor._patches is not None
 
     def instrument(self) -> None:
         """Trace XADD and hand out :class:`~.redis_streams.StreamEntry` reads from now on."""
         with self._lock:
-            if RedisStreamsInstrumentor._originals is not None:
+            if RedisStreamsInstrumentor._patches is not None:
                 return
-            saved: dict[type, dict[str, Any]] = {}
+            patches = ClassPatches()
             for cls, traced in _CLASSES:
                 originals = {name: getattr(cls, name) for name in _COMMANDS}
-                saved[cls] = {name: cls.__dict__.get(name) for name in _COMMANDS}
                 for name, method in traced(originals).items():
-                    setattr(cls, name, method)
-            RedisStreamsInstrumentor._originals = saved
+                    patches.replace(cls, name, method)
+            RedisStreamsInstrumentor._patches = patches
 
     def uninstrument(self) -> None:
         """Give redis-py its own commands back; entries read meanwhile still settle."""
         with self._lock:
-            saved = RedisStreamsInstrumentor._originals
-            if saved is None:
+            patches = RedisStreamsInstrumentor._patches
+            if patches is None:
                 return
-            for cls, own in saved.items():
-                for name, method in own.items():
-                    if method is None:
-                        delattr(cls, name)  # inherited again from StreamCommands
-                    else:
-                        setattr(cls, name, method)
-            RedisStreamsInstrumentor._originals = None
+            patches.restore()  # the commands are inherited again from StreamCommands
+            RedisStreamsInstrumentor._patches = None
