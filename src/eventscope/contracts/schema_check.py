@@ -113,7 +113,7 @@ def check_interaction_against_registry(
                 ),
             )
         registered = registry.latest(name)
-        references = _registered_references(registry, registered)
+        references = registry.reference_texts(registered)
     except RegistryError as exc:
         return SchemaVerdict(None, (f"the schema cannot be read: {exc}",), registry=registry.url)
     verdict = SchemaVerdict(None, registered=registered, registry=registry.url)
@@ -177,21 +177,6 @@ def _problems(
         return tuple(_avro_problems(body, schema, references))
     return tuple(json_schema_problems(body, schema, references))
 
-
-def _registered_references(
-    registry: RegistryClient, registered: RegisteredSchema
-) -> dict[str, str]:
-    """Reference name → schema text, references of references included."""
-    texts: dict[str, str] = {}
-    pending = list(registered.references)
-    while pending:
-        reference = pending.pop(0)
-        if reference.name in texts:
-            continue
-        found = registry.version(reference.subject, reference.version)
-        texts[reference.name] = found.schema
-        pending.extend(found.references)
-    return texts
 
 
 def json_schema_problems(body: Any, schema: Any, references: Mapping[str, Any]) -> list[str]:

@@ -138,15 +138,7 @@ class RegistrySource:
 
     def _load(self, name: str) -> ResolvedSchema:
         registered = self.client.latest(name)
-        texts: dict[str, str] = {}
-        pending = list(registered.references)
-        while pending:
-            reference = pending.pop(0)
-            if reference.name in texts:
-                continue
-            found = self.client.version(reference.subject, reference.version)
-            texts[reference.name] = found.schema
-            pending.extend(found.references)
+        texts = self.client.reference_texts(registered)
         return ResolvedSchema(
             name,
             registered.version,

@@ -110,6 +110,20 @@ class RegistryClient:
         path = f"/subjects/{_segment(subject)}/versions/{_segment(str(version))}"
         return _registered(self._request("GET", path))
 
+    def reference_texts(self, registered: RegisteredSchema) -> dict[str, str]:
+        """Reference name → schema text for everything ``registered`` refers to,
+        references of references included (each read once)."""
+        texts: dict[str, str] = {}
+        pending = list(registered.references)
+        while pending:
+            reference = pending.pop(0)
+            if reference.name in texts:
+                continue
+            found = self.version(reference.subject, reference.version)
+            texts[reference.name] = found.schema
+            pending.extend(found.references)
+        return texts
+
     def by_id(self, schema_id: int) -> StoredSchema:
         reply = self._request("GET", f"/schemas/ids/{int(schema_id)}")
         return StoredSchema(
