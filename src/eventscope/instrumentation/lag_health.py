@@ -1,11 +1,13 @@
-"""What in-service lag collection says about itself, and reading lag sources safely.
+"""Reading watched lag sources safely, with the health they report.
 
 A failed broker never reports zero lag: its lag series vanish.  Without a health
 signal next to them the lag alerts simply clear, so an in-service collection
-(:class:`~eventscope.instrumentation.lag_watch.LagWatch`) exports the same
+(:class:`~eventscope.instrumentation.lag_watch.LagWatch`) reports a
+:class:`~eventscope.lag.observations.TargetHealth`, which becomes the same
 ``eventscope_lag_target_up``, ``eventscope_lag_collection_errors_total`` and
-``eventscope_lag_collection_duration_seconds`` as the standalone exporter, and the
-generated exporter-down alert works for services that watch their own lag.
+``eventscope_lag_collection_duration_seconds`` as the standalone exporter's (one
+:func:`~eventscope.lag.families.health_families` for both), and the generated
+exporter-down alert works for services that watch their own lag.
 
 Both recorders read their watched sources at scrape (or export) time through
 :func:`read_sources`: a source that raises is skipped and logged once, so one broken
@@ -15,12 +17,10 @@ source costs its own series, never the whole ``/metrics`` answer.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable
 
-from eventscope import catalog
 from eventscope.lag.collector import Snapshot
-from eventscope.lag.observations import Observation
+from eventscope.lag.observations import TargetHealth
 from eventscope.lag.readings import (
     LagSource,
     consumer_readings,
@@ -28,22 +28,6 @@ from eventscope.lag.readings import (
 
 logger = logging.getLogger("eventscope.lag")
 
-HEALTH_GAUGES = (catalog.LAG_TARGET_UP, catalog.LAG_COLLECTION_DURATION)
-"""The gauges a collection's health feeds (the error counter is separate: a counter)."""
-
-
-@dataclass(frozen=True)
-class TargetHealth:
-    """How the collections from one lag target (one broker) have gone so far."""
-
-    target: str
-    system: str
-    up: bool
-    """The last collection worked."""
-    seconds: float
-    """How long the last collection took."""
-    errors: Mapping[str, int]
-    """Failed collections so far, by error type."""
 
 
 _FAILED_KINDS: set[str] = set()
@@ -76,19 +60,3 @@ def read_sources(sources: Iterable[LagSource]) -> tuple[list[LagSource], list[Ta
         if reported is not None:
             health.append(reported)
     return read, health
-
-
-def health_observations(health: Iterable[TargetHealth]) -> Iterator[Observation]:
-    """Target-up and collection-duration gauge values, labels in catalog order."""
-    for h in health:
-        labels = (h.target, h.system)
-        yield Observation(catalog.LAG_TARGET_UP, labels, 1 if h.up else 0)
-        yield Observation(catalog.LAG_COLLECTION_DURATION, labels, h.seconds)
-
-
-def error_observations(health: Iterable[TargetHealth]) -> Iterator[Observation]:
-    """Collection-error counter values, one per (target, error type)."""
-    for h in health:
-        for error_type, count in sorted(h.errors.items()):
-            labels = (h.target, h.system, error_type)
-            yield Observation(catalog.LAG_COLLECTION_ERRORS, labels, count)

@@ -20,9 +20,9 @@ import time
 from collections.abc import Iterable
 
 from eventscope.instrumentation import telemetry
-from eventscope.instrumentation.lag_health import TargetHealth
 from eventscope.instrumentation.meters import Recorder
 from eventscope.lag.collector import CollectorError, LagCollector, Snapshot
+from eventscope.lag.observations import TargetHealth
 from eventscope.lag.readings import ConsumerReading, DepthReading, LagReading
 
 logger = logging.getLogger("eventscope.lag")

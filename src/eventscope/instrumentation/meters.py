@@ -22,14 +22,16 @@ from opentelemetry.metrics import Observation as OtelObservation
 from eventscope import catalog
 from eventscope.catalog import Attr, HeaderProblem, Metric, Outcome
 from eventscope.instrumentation.buckets import Buckets
-from eventscope.instrumentation.lag_health import (
+from eventscope.instrumentation.lag_health import read_sources
+from eventscope.instrumentation.outcomes import ReasonLimiter
+from eventscope.lag.observations import (
     HEALTH_GAUGES,
+    LAG_GAUGES,
+    Observation,
     error_observations,
     health_observations,
-    read_sources,
+    observations,
 )
-from eventscope.instrumentation.outcomes import ReasonLimiter
-from eventscope.lag.observations import LAG_GAUGES, Observation, observations
 from eventscope.lag.readings import LagSource
 
 PROCESS = "process"

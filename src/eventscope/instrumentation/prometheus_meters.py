@@ -24,16 +24,11 @@ from prometheus_client.registry import Collector
 from eventscope import catalog
 from eventscope.catalog import HeaderProblem, Metric, Outcome
 from eventscope.instrumentation.buckets import Buckets, histogram_buckets
-from eventscope.instrumentation.lag_health import (
-    HEALTH_GAUGES,
-    error_observations,
-    health_observations,
-    read_sources,
-)
+from eventscope.instrumentation.lag_health import read_sources
 from eventscope.instrumentation.meters import PROCESS, SEND, ConsumerMeter, ProducerMeter
 from eventscope.instrumentation.outcomes import ReasonLimiter
 from eventscope.instrumentation.prometheus_shards import ShardedCollector, ShardedFamily, Shards
-from eventscope.lag.families import lag_families
+from eventscope.lag.families import health_families, lag_families
 from eventscope.lag.readings import LagSource
 
 
@@ -187,22 +182,7 @@ class _LagCollector(Collector):
         if not self.sources:
             return []
         sources, health = read_sources(self.sources)
-        gauges = {
-            metric: GaugeMetricFamily(
-                metric.prometheus_name, metric.help, labels=metric.prometheus_labels
-            )
-            for metric in HEALTH_GAUGES
-        }
-        for observed in health_observations(health):
-            gauges[observed.metric].add_metric(observed.labels, observed.value)
-        errors = CounterMetricFamily(
-            catalog.LAG_COLLECTION_ERRORS.prometheus_name.removesuffix("_total"),
-            catalog.LAG_COLLECTION_ERRORS.help,
-            labels=catalog.LAG_COLLECTION_ERRORS.prometheus_labels,
-        )
-        for observed in error_observations(health):
-            errors.add_metric(observed.labels, observed.value)
-        return [*lag_families(sources), *gauges.values(), errors]
+        return [*lag_families(sources), *health_families(health)]
 
 
 class PrometheusRecorder:

@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from eventscope import catalog
 from eventscope.lag.collector import CollectorError, LagCollector, Snapshot
 from eventscope.lag.deadline import as_collector_error, close_within, in_daemon_thread
-from eventscope.lag.families import lag_families
+from eventscope.lag.families import health_families, lag_families
+from eventscope.lag.observations import TargetHealth
 
 logger = logging.getLogger("eventscope.lag")
 
@@ -108,29 +108,19 @@ class LagExporter(Collector):
     def collect(self) -> Iterable[GaugeMetricFamily | CounterMetricFamily]:
         outcomes = self.scrape()
         sources = [o.snapshot for o in outcomes.values() if o.snapshot]
-        families: list = lag_families(sources)
-        labels = catalog.LAG_TARGET_UP.prometheus_labels
-        up = GaugeMetricFamily(
-            catalog.LAG_TARGET_UP.prometheus_name, catalog.LAG_TARGET_UP.help, labels=labels
-        )
-        duration = GaugeMetricFamily(
-            catalog.LAG_COLLECTION_DURATION.prometheus_name,
-            catalog.LAG_COLLECTION_DURATION.help,
-            labels=catalog.LAG_COLLECTION_DURATION.prometheus_labels,
-        )
-        errors = CounterMetricFamily(
-            catalog.LAG_COLLECTION_ERRORS.prometheus_name.removesuffix("_total"),
-            catalog.LAG_COLLECTION_ERRORS.help,
-            labels=catalog.LAG_COLLECTION_ERRORS.prometheus_labels,
-        )
-        for name, outcome in sorted(outcomes.items()):
-            system = self.collectors[name].system
-            up.add_metric([name, system], 0 if outcome.error_type else 1)
-            duration.add_metric([name, system], outcome.seconds)
         with self._lock:
-            for (name, system, error_type), count in sorted(self._errors.items()):
-                errors.add_metric([name, system, error_type], count)
-        return [*families, up, duration, errors]
+            errors = dict(self._errors)
+        health = [
+            TargetHealth(
+                name,
+                self.collectors[name].system,
+                not outcome.error_type,
+                outcome.seconds,
+                {kind: count for (target, _, kind), count in errors.items() if target == name},
+            )
+            for name, outcome in sorted(outcomes.items())
+        ]
+        return [*lag_families(sources), *health_families(health)]
 
     def close(self, seconds: float = 1.0) -> None:
         """Close every collector, waiting at most ``seconds`` for each one that is stuck."""

@@ -9,7 +9,8 @@ families (:mod:`eventscope.lag.families`, used by the standalone exporter and by
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import NamedTuple
 
 from eventscope import catalog
@@ -57,3 +58,37 @@ def observations(sources: Iterable[LagSource]) -> Iterator[Observation]:
                 yield Observation(catalog.CONSUMER_REDELIVERED, labels, c.redelivered)
         for d in source.dead_letter_depths():
             yield Observation(catalog.DEAD_LETTER_DEPTH, (d.system, d.destination), d.messages)
+
+
+HEALTH_GAUGES = (catalog.LAG_TARGET_UP, catalog.LAG_COLLECTION_DURATION)
+"""The gauges a collection's health feeds (the error counter is separate: a counter)."""
+
+
+@dataclass(frozen=True)
+class TargetHealth:
+    """How the collections from one lag target (one broker) have gone so far."""
+
+    target: str
+    system: str
+    up: bool
+    """The last collection worked."""
+    seconds: float
+    """How long the last collection took."""
+    errors: Mapping[str, int]
+    """Failed collections so far, by error type."""
+
+
+def health_observations(health: Iterable[TargetHealth]) -> Iterator[Observation]:
+    """Target-up and collection-duration gauge values, labels in catalog order."""
+    for h in health:
+        labels = (h.target, h.system)
+        yield Observation(catalog.LAG_TARGET_UP, labels, 1 if h.up else 0)
+        yield Observation(catalog.LAG_COLLECTION_DURATION, labels, h.seconds)
+
+
+def error_observations(health: Iterable[TargetHealth]) -> Iterator[Observation]:
+    """Collection-error counter values, one per (target, error type)."""
+    for h in health:
+        for error_type, count in sorted(h.errors.items()):
+            labels = (h.target, h.system, error_type)
+            yield Observation(catalog.LAG_COLLECTION_ERRORS, labels, count)
