@@ -17,6 +17,8 @@ import redis
 from confluent_kafka.admin import AdminClient
 
 from eventscope.demo import DemoOptions, DemoResult, run_demo
+from eventscope.demo.transports.nats import stream_name
+from eventscope.demo.transports.redis import LIVE, MARKER
 from tests.integration.rabbitmq.conftest import URL, management_get
 
 Connect = Callable[[pytest.FixtureRequest], dict[str, str]]
@@ -47,8 +49,10 @@ def _no_demo_topic(connection: dict[str, str], result: DemoResult) -> None:
 
 
 def _no_demo_vhost(connection: dict[str, str], result: DemoResult) -> None:
+    """The run's own virtual host is gone (other runs may hold theirs meanwhile)."""
     vhosts = [v["name"] for v in management_get("/api/vhosts")]
-    assert not any(v.startswith("eventscope-demo-") for v in vhosts)
+    assert result.virtual_host is not None and result.virtual_host.startswith("eventscope-demo-")
+    assert result.virtual_host not in vhosts
 
 
 def _no_demo_stream(connection: dict[str, str], result: DemoResult) -> None:
@@ -59,16 +63,14 @@ def _no_demo_stream(connection: dict[str, str], result: DemoResult) -> None:
         finally:
             await nc.close()
 
-    leftovers = [n for n in asyncio.run(stream_names()) if n.startswith("EVENTSCOPE_DEMO")]
-    assert leftovers == []
+    assert stream_name(result.destination) not in asyncio.run(stream_names())
 
 
 def _no_demo_keys(connection: dict[str, str], result: DemoResult) -> None:
     client = redis.Redis.from_url(connection["url"], decode_responses=True)
     try:
-        assert not client.exists(
-            "orders", "orders.dlq", "eventscope-demo:orders", "eventscope-demo-live:orders"
-        )
+        topic = result.destination
+        assert not client.exists(topic, f"{topic}.dlq", MARKER + topic, LIVE + topic)
     finally:
         client.close()
 

@@ -44,6 +44,8 @@ class DemoResult:
     broker: str
     destination: str
     """The topic's name on the broker for this run (``orders``, or ``orders-<run id>``)."""
+    virtual_host: str | None
+    """The RabbitMQ virtual host the run created (and removed); None elsewhere."""
     published: int
     resent: int
     processed: int
@@ -189,6 +191,7 @@ class _Demo:
         return DemoResult(
             broker=self.options.broker,
             destination=self.topic,
+            virtual_host=self.transport.virtual_host,
             published=self.published,
             resent=self.resent,
             processed=processed,

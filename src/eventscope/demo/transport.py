@@ -25,6 +25,9 @@ class Transport(LagSource, Protocol):
     """
 
     system: str
+    virtual_host: str | None
+    """The RabbitMQ virtual host the run created for itself; None on other brokers,
+    where the reserved topic name alone says what the run owns."""
 
     def reserve(self, topic: str) -> str:
         """The name ``topic`` has on the broker for this run, which no other run uses.

@@ -107,6 +107,7 @@ class _Subscription:
 
 class KafkaTransport:
     system = KAFKA.name
+    virtual_host = None
 
     def __init__(self, bootstrap: str, partitions: int, broker: Tansu | None = None) -> None:
         self.bootstrap = bootstrap

@@ -12,6 +12,7 @@ from eventscope.memory_bus import InMemoryBus, Message
 
 class MemoryTransport:
     system = MEMORY.name
+    virtual_host = None
 
     def __init__(self, bus: InMemoryBus) -> None:
         self.bus = bus

@@ -85,6 +85,7 @@ class _Subscription:
 
 class NatsTransport(BrokerTransport):
     system = NATS.name
+    virtual_host = None
 
     def __init__(self, url: str) -> None:
         self.url = url

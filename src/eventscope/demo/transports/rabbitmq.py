@@ -127,17 +127,17 @@ class RabbitMQTransport(BrokerTransport):
     system = RABBITMQ.name
 
     def __init__(self, url: str) -> None:
-        self.vhost = f"eventscope-demo-{uuid.uuid4().hex[:8]}"
+        self.virtual_host = f"eventscope-demo-{uuid.uuid4().hex[:8]}"
         self.management = _Management(url)
         self.parameters = pika.URLParameters(url)
-        self.parameters.virtual_host = self.vhost
+        self.parameters.virtual_host = self.virtual_host
         self.lock = threading.Lock()
         self.stopping = threading.Event()
         self.published: dict[str, int] = {}
         self.subscriptions: dict[tuple[str, str], _Subscription] = {}
         self.topics: dict[str, list[str]] = {}
-        self.collector = RabbitMQCollector(url, vhost=self.vhost, groups=[], dead_letters=[])
-        quoted = urllib.parse.quote(self.vhost, safe="")
+        self.collector = RabbitMQCollector(url, vhost=self.virtual_host, groups=[], dead_letters=[])
+        quoted = urllib.parse.quote(self.virtual_host, safe="")
         self.management.call("PUT", f"/api/vhosts/{quoted}", {})
         user = urllib.parse.quote(self.parameters.credentials.username, safe="")
         self.management.call(
@@ -250,7 +250,8 @@ class RabbitMQTransport(BrokerTransport):
             self._delete_vhost()
 
     def _delete_vhost(self) -> None:
-        self.management.call("DELETE", f"/api/vhosts/{urllib.parse.quote(self.vhost, safe='')}")
+        quoted = urllib.parse.quote(self.virtual_host, safe="")
+        self.management.call("DELETE", f"/api/vhosts/{quoted}")
 
 
 def create(options: dict[str, Any]) -> RabbitMQTransport:

@@ -119,6 +119,7 @@ class _Subscription:
 
 class RedisTransport(BrokerTransport):
     system = REDIS.name
+    virtual_host = None
 
     def __init__(self, url: str) -> None:
         self.run_id = uuid.uuid4().hex[:8]
