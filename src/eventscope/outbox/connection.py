@@ -41,8 +41,12 @@ def connect(dsn: str) -> tuple[Any, Dialect]:
             )
             connection.execute("PRAGMA journal_mode=WAL")
             return connection, dialect
-        import psycopg
-
+        try:
+            import psycopg
+        except ImportError as exc:
+            raise UsageError(
+                "a PostgreSQL outbox needs psycopg: pip install 'eventscope[postgres]'"
+            ) from exc
         return psycopg.connect(dsn, connect_timeout=10), dialect
     except (sqlite3.Error, OSError) as exc:
         raise UsageError(f"cannot open the outbox database {dsn}: {exc}") from exc
