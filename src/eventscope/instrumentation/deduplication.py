@@ -251,6 +251,12 @@ class PostgresDedupStore:
             connection.close()
             raise
 
+    def close(self) -> None:
+        """Close the store's own connection (the next call opens another)."""
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.close()
+
     def claim(self, group: str, event_id: str) -> Claim:
         now = time.time()
         self._claims += 1

@@ -14,6 +14,7 @@ time) under a PRODUCER span; the relay publishes them unchanged, so consumers jo
 trace of the transaction that wrote the row.  See docs/outbox.md.
 """
 
+from eventscope.outbox.connection import connect, transaction
 from eventscope.outbox.metrics import RelayStats, register_metrics
 from eventscope.outbox.publishers import (
     kafka_publisher,
@@ -34,10 +35,12 @@ __all__ = [
     "Relay",
     "RelayPolicy",
     "RelayStats",
+    "connect",
     "kafka_publisher",
     "nats_publisher",
     "publisher_for",
     "rabbitmq_publisher",
     "redis_publisher",
     "register_metrics",
+    "transaction",
 ]

@@ -8,6 +8,8 @@ command line takes.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from eventscope.errors import UsageError
@@ -63,3 +65,22 @@ def _shown(dsn: str) -> str:
     scheme, rest = dsn.split("://", 1)
     credentials, host = rest.rsplit("@", 1)
     return f"{scheme}://{credentials.split(':', 1)[0]}@{host}"
+
+
+@contextmanager
+def transaction(connection: Any) -> Iterator[Any]:
+    """One transaction on a psycopg 3 or sqlite3 connection: committed if the block
+    ends normally, rolled back if it raises.  A convenience for code that runs on
+    either database; with one of them, use its own way (``connection.transaction()``)."""
+    if isinstance(connection, sqlite3.Connection):
+        if connection.isolation_level is None:
+            connection.execute("BEGIN")
+        try:
+            yield connection
+        except BaseException:
+            connection.rollback()
+            raise
+        connection.commit()
+        return
+    with connection.transaction():
+        yield connection

@@ -58,11 +58,12 @@ class Outbox:
         """Store one message in ``connection``'s current transaction; returns its event id.
 
         ``connection`` is a psycopg 3 or sqlite3 connection in the transaction that
-        changes the business state.  ``headers`` are the application's own (they are
-        copied, then eventscope's are added, as ``@producer`` does).
+        changes the business state.  ``headers`` are the application's own; eventscope's
+        are added to them in place, as ``@producer`` does (an event id already there is
+        kept: a resend of the same event).
         """
         body = payload.encode() if isinstance(payload, str) else bytes(payload)
-        stored = dict(headers or {})
+        stored = headers if headers is not None else {}
         self._write(connection, destination, body, key, stored)
         return stored[EVENT_ID]
 
