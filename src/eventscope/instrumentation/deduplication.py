@@ -172,6 +172,10 @@ class RedisDedupStore:
     def release(self, group: str, event_id: str) -> None:
         self._release(keys=[self._key(group, event_id)], args=[_PENDING])
 
+    def handled(self, group: str, event_id: str) -> bool:
+        """Whether ``group`` has finished handling ``event_id`` (within the window)."""
+        return self.client.get(self._key(group, event_id)) == _DONE_MARK
+
 
 # --- PostgreSQL -------------------------------------------------------------------------
 
@@ -190,6 +194,7 @@ DO UPDATE SET done = false, expires_at = EXCLUDED.expires_at
 WHERE p.expires_at < %s
 RETURNING done"""
 _STATE = "SELECT done FROM {t} WHERE consumer_group = %s AND event_id = %s"
+_HANDLED = _STATE + " AND done AND expires_at >= %s"
 _CONFIRM = """
 INSERT INTO {t} AS p (consumer_group, event_id, done, expires_at) VALUES (%s, %s, true, %s)
 ON CONFLICT (consumer_group, event_id)
@@ -274,6 +279,11 @@ class PostgresDedupStore:
 
     def release(self, group: str, event_id: str) -> None:
         self._execute(_RELEASE_ROW, (group, event_id))
+
+    def handled(self, group: str, event_id: str) -> bool:
+        """Whether ``group`` has finished handling ``event_id`` (within the window)."""
+        row = self._execute(_HANDLED, (group, event_id, time.time())).fetchone()
+        return row is not None
 
     def record(self, connection: Any, ctx: MessageContext) -> bool:
         """Mark ``ctx``'s event id done in ``connection``'s open transaction.
