@@ -11,9 +11,12 @@ instances and restarts, so a redelivered message would be handled again.  A stor
    on ``error``/``retry``, so the redelivery is handled.
 
 A message whose id is done gets the ``duplicate`` outcome and its handler never runs.
-One whose id another instance is handling right now gets ``retry`` (the broker delivers
-it again later, when the other instance has finished one way or the other); a lease
-that outlives a crashed instance expires after ``lease`` seconds.
+One whose id another instance is handling right now waits for that instance (polling
+the store, up to ``lease`` seconds): then it is a duplicate if the other finished, or
+this instance's to handle if the other failed and released it.  Waiting rather than
+asking the broker for a retry keeps a redelivery race from spending one of the
+message's attempts (on the last one, a retry would dead-letter it).  Only a claim
+still held after ``lease`` — its holder crashed or hangs — gets ``retry``.
 
 A store that cannot be reached follows its ``when_down`` policy, never an exception
 into the handler's path: ``process`` (the default) handles the message anyway — at
@@ -57,6 +60,8 @@ class DedupStore(Protocol):
 
     when_down: str
     """``process`` or ``retry``: what a message gets while the store is unreachable."""
+    lease: float
+    """Seconds a claim holds: how long another instance waits for it at most."""
 
     def claim(self, group: str, event_id: str) -> Claim: ...
 
@@ -88,7 +93,7 @@ class StoreFilter:
         if ctx.event_id is None:
             return  # nothing to recognise it by: handled, as without deduplication
         try:
-            claim = self.store.claim(self.group, ctx.event_id)
+            claim = self._claim(ctx.event_id)
         except Exception:
             telemetry.swallowed("deduplication.claim")
             if self.store.when_down == RETRY:
@@ -97,7 +102,20 @@ class StoreFilter:
         if claim is Claim.DUPLICATE:
             ctx._skip = True
         elif claim is Claim.BUSY:
-            _later(ctx, "being handled by another instance")
+            _later(ctx, "still being handled by another instance after the lease")
+
+    def _claim(self, event_id: str) -> Claim:
+        """A claim, waiting while another instance holds it (at most ``lease`` seconds)."""
+        claim = self.store.claim(self.group, event_id)
+        if claim is not Claim.BUSY:
+            return claim
+        deadline = time.monotonic() + self.store.lease
+        pause = 0.005
+        while claim is Claim.BUSY and time.monotonic() < deadline:
+            time.sleep(pause)
+            pause = min(2 * pause, 0.25)
+            claim = self.store.claim(self.group, event_id)
+        return claim
 
     def settled(self, ctx: MessageContext, outcome: Outcome) -> None:
         """Confirm or release the claim this instance took for ``ctx``."""
@@ -145,6 +163,7 @@ class RedisDedupStore:
     ) -> None:
         checked_policy(when_down, window, lease)
         self.client = client
+        self.lease = lease
         self.window_ms = int(window * 1000)
         self.lease_ms = int(lease * 1000)
         self.prefix = prefix

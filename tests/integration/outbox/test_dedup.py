@@ -121,3 +121,27 @@ def test_a_mark_inside_the_handlers_transaction_commits_and_rolls_back_with_it(
     with psycopg.connect(postgres_dsn) as connection:
         assert connection.execute("SELECT count(*) FROM charges").fetchone() == (1,)
     store.close()
+
+
+def test_a_failed_handling_releases_its_claim_and_a_finished_one_is_a_duplicate_after(
+    client: redis.Redis,
+) -> None:
+    prefix = f"dedup-{uuid.uuid4().hex[:8]}"
+    store = RedisDedupStore(client, prefix=prefix)
+    outcomes: list[str] = []
+
+    @consumer("orders", group="billing", system="redis", deduplicate=store, headers=lambda m: m)
+    def bill(message: dict) -> None:
+        outcomes.append(message["try"])
+        if message["try"] == "first":
+            raise RuntimeError("gateway timeout")
+
+    event_id = new_event_id()
+    with pytest.raises(RuntimeError):
+        bill({EVENT_ID: event_id, "try": "first"})
+    bill({EVENT_ID: event_id, "try": "redelivered"})
+    bill({EVENT_ID: event_id, "try": "third copy"})
+    assert outcomes == ["first", "redelivered"]
+    assert store.handled("billing", event_id)
+    assert store.claim("billing", event_id).name == "DUPLICATE"
+    client.delete(*client.keys(f"{prefix}:*"))
