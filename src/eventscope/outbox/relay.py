@@ -115,10 +115,10 @@ class Relay:
             published = self._publish(result)
             if published:
                 self.publisher.flush()
-            for row, seconds in published:
-                table.published(connection, row.id)
-                self.stats.published(row.destination, seconds)
+            table.published(connection, [row.id for row, _ in published])
             connection.commit()
+            for row, seconds in published:
+                self.stats.published(row.destination, seconds)
         except BaseException:
             self._rollback()
             raise

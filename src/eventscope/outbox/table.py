@@ -126,7 +126,8 @@ _EARLIER = (
     " AND id NOT IN ({ids}) GROUP BY message_key"
 )
 _PUBLISHED = (
-    "UPDATE {t} SET published_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?"
+    "UPDATE {t} SET published_at = ?, attempts = attempts + 1, last_error = NULL"
+    " WHERE id IN ({ids})"
 )
 _FAILED = "UPDATE {t} SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?"
 _PURGE = "DELETE FROM {t} WHERE published_at IS NOT NULL AND published_at < ?"
@@ -202,8 +203,12 @@ class OutboxTable:
         blocked_from = dict(cursor.fetchall())
         return [r for r in candidates if r.key is None or r.id < blocked_from.get(r.key, r.id + 1)]
 
-    def published(self, connection: Any, row_id: int) -> None:
-        connection.cursor().execute(self._sql(_PUBLISHED), (time.time(), row_id))
+    def published(self, connection: Any, row_ids: list[int]) -> None:
+        """Mark rows published, in one statement."""
+        if row_ids:
+            ids = ", ".join([self.dialect.placeholder] * len(row_ids))
+            query = self._sql(_PUBLISHED).format(ids=ids)
+            connection.cursor().execute(query, (time.time(), *row_ids))
 
     def failed(self, connection: Any, row_id: int, retry_at: float, error: str) -> None:
         connection.cursor().execute(self._sql(_FAILED), (retry_at, error[:500], row_id))
