@@ -17,6 +17,8 @@ from eventscope.outbox.publishers import BROKERS, publisher_for
 from eventscope.outbox.relay import BacklogReader, Relay, RelayPolicy
 from eventscope.outbox.table import DEFAULT_TABLE, Backlog, OutboxTable, checked_table
 
+logger = logging.getLogger("eventscope.outbox")
+
 
 def _count(name: str, minimum: float, kind: type = int):
     def parse(text: str) -> Any:
@@ -153,6 +155,7 @@ def _relay(args: argparse.Namespace) -> int:
         stop = threading.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: stop.set())
+        logger.info("relaying outbox table %s to %s (SIGTERM stops)", table, args.broker)
         relay.run(stop)
         return 0
     finally:

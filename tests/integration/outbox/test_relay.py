@@ -156,6 +156,10 @@ def test_two_relays_and_one_killed_mid_batch_deliver_each_row_once_per_group_in_
     relay += ["--broker", "redis", "--url", redis_url, "--batch-size", "20"]
     relays = [_start(*relay), _start(*relay)]
     processes.extend(relays)
+    for process in relays:  # both running before the race starts (and SIGTERM is handled)
+        assert process.stderr is not None
+        while "relaying outbox table" not in (line := process.stderr.readline()):
+            assert line, "the relay exited before it started relaying"
     backlog = BacklogReader(postgres_dsn)
     deadline = time.monotonic() + 120
     while sum(b.waiting for b in backlog()) and time.monotonic() < deadline:
