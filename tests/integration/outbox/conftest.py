@@ -9,21 +9,15 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-psycopg = pytest.importorskip("psycopg", reason="the postgres extra is not installed")
+from tests.postgres import database
 
-SERVER = "postgresql://postgres@127.0.0.1:5432"
+pytest.importorskip("psycopg", reason="the postgres extra is not installed")
 
 
 @pytest.fixture
 def postgres_dsn() -> Iterator[str]:
-    name = f"eventscope_outbox_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{SERVER}/{name}"
-    finally:
-        with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with database("eventscope_outbox") as url:
+        yield url
 
 
 @pytest.fixture
