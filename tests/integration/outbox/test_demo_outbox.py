@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import psycopg
 import pytest
+import redis
 
 from eventscope.demo.runner import DemoOptions, run_demo
 
@@ -42,3 +44,11 @@ def test_the_demo_through_an_outbox_with_a_shared_store_holds_its_invariants(
     for group, counts in result.groups.items():
         # Each order once per group: the resent copies and redeliveries are duplicates.
         assert counts["ok"] + counts["dead_letter"] == result.published, (group, counts)
+    # The run removed what it created: its outbox table, its store's keys or table.
+    with redis.Redis.from_url(redis_url) as client:
+        assert not client.keys("eventscope:dedup:demo-*")
+    with psycopg.connect(postgres_dsn) as connection:
+        tables = connection.execute(
+            "SELECT tablename FROM pg_tables WHERE tablename LIKE 'eventscope_%%'"
+        ).fetchall()
+    assert tables == []

@@ -41,9 +41,9 @@ def relay(dsn: str, redis_url: str, pause: float) -> None:
     Relay(dsn, Publisher("redis", publish), policy=policy).run()
 
 
-def store_for(url: str):
+def store_for(url: str, prefix: str):
     if url.startswith("redis://"):
-        return RedisDedupStore(redis.Redis.from_url(url), prefix=f"dedup-{sys.argv[5]}")
+        return RedisDedupStore(redis.Redis.from_url(url), prefix=prefix)
     import psycopg
 
     return PostgresDedupStore(lambda: psycopg.connect(url))
@@ -51,7 +51,7 @@ def store_for(url: str):
 
 def consume(store_url: str, redis_url: str, stream: str, group: str, results: str) -> None:
     client = redis.Redis.from_url(redis_url)
-    store = store_for(store_url)
+    store = store_for(store_url, f"dedup-{results}")  # the test removes dedup-<results>:*
 
     @consumer(stream, group=group, system="redis", deduplicate=store, headers=lambda m: m)
     def handle(fields: dict) -> None:
