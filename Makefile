@@ -36,3 +36,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/schema_inputs.py
 	$(BIN)/python bench/imports.py
 	$(BIN)/python bench/registry.py
+	$(BIN)/python bench/outbox.py

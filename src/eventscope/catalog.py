@@ -45,6 +45,7 @@ class Attr:
     LAG_TARGET = "eventscope.lag.target"
     HEADER = "eventscope.header.name"
     HEADER_PROBLEM = "eventscope.header.problem"
+    OUTBOX = "eventscope.outbox.table"
 
 
 class Outcome(enum.StrEnum):
@@ -129,7 +130,8 @@ class Metric:
     buckets: tuple[float, ...] | None = None
     source: str = "instrumentation"
     """Who exports it: ``instrumentation`` (the decorators), ``lag`` (a lag collector,
-    in-process or standalone) or ``lag-exporter`` (the standalone exporter itself)."""
+    in-process or standalone), ``lag-exporter`` (the standalone exporter itself) or
+    ``outbox`` (an outbox relay, or any process that watches an outbox table)."""
 
     @property
     def prometheus_name(self) -> str:
@@ -351,6 +353,42 @@ LAG_COLLECTION_DURATION = Metric(
     source="lag-exporter",
 )
 
+_OUTBOX = (Attr.OUTBOX, Attr.DESTINATION)
+OUTBOX_WAITING = Metric(
+    "eventscope.outbox.waiting",
+    Kind.GAUGE,
+    "{row}",
+    _OUTBOX,
+    "Rows written to the transactional outbox and not yet published to the broker.",
+    source="outbox",
+)
+OUTBOX_OLDEST_AGE = Metric(
+    "eventscope.outbox.oldest.age",
+    Kind.GAUGE,
+    "s",
+    _OUTBOX,
+    "Age of the oldest outbox row not yet published; it grows without bound while no "
+    "relay publishes.",
+    source="outbox",
+)
+OUTBOX_RELAY_DURATION = Metric(
+    "eventscope.outbox.relay.duration",
+    Kind.HISTOGRAM,
+    "s",
+    (Attr.OUTBOX, Attr.SYSTEM, Attr.DESTINATION),
+    "Time the outbox relay took to publish one row to the broker.",
+    PROCESS_BUCKETS,
+    source="outbox",
+)
+OUTBOX_RELAY_FAILURES = Metric(
+    "eventscope.outbox.relay.failures",
+    Kind.COUNTER,
+    "{row}",
+    (Attr.OUTBOX, Attr.SYSTEM, Attr.DESTINATION, Attr.ERROR_TYPE),
+    "Outbox rows the relay failed to publish (each is retried after a backoff), by error type.",
+    source="outbox",
+)
+
 METRICS: tuple[Metric, ...] = (
     CLIENT_OPERATION_DURATION,
     SENT_MESSAGES,
@@ -371,6 +409,10 @@ METRICS: tuple[Metric, ...] = (
     LAG_TARGET_UP,
     LAG_COLLECTION_ERRORS,
     LAG_COLLECTION_DURATION,
+    OUTBOX_WAITING,
+    OUTBOX_OLDEST_AGE,
+    OUTBOX_RELAY_DURATION,
+    OUTBOX_RELAY_FAILURES,
 )
 
 

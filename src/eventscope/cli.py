@@ -61,6 +61,12 @@ COMMANDS = (
         "lag",
     ),
     Command(
+        "outbox",
+        "relay a transactional outbox table to a broker",
+        "eventscope.outbox.command",
+        None,
+    ),
+    Command(
         "generate",
         "write Grafana dashboards, alert rules, provisioning files and runbooks",
         "eventscope.generate.command",

@@ -71,6 +71,10 @@ class Thresholds:
     send_error_ratio: float = 0.01
     stalled_after: str = "10m"
     """How long the committed position must stay flat, with lag, to call a group stalled."""
+    outbox_waiting: float = 1000
+    """Unpublished outbox rows above which a growing outbox alerts."""
+    outbox_age_seconds: float = 300
+    """Age of the oldest unpublished outbox row above which the outbox is called stuck."""
 
 
 @dataclass(frozen=True)
@@ -293,6 +297,8 @@ def _thresholds(reader: _Reader) -> Thresholds:
         p99_processing_seconds=reader.number("p99_processing_seconds", d.p99_processing_seconds, 0),
         send_error_ratio=reader.number("send_error_ratio", d.send_error_ratio, 0, 1),
         stalled_after=reader.duration("stalled_after", d.stalled_after, 60),
+        outbox_waiting=reader.number("outbox_waiting", d.outbox_waiting, 0),
+        outbox_age_seconds=reader.number("outbox_age_seconds", d.outbox_age_seconds, 0),
     )
 
 

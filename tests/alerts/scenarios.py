@@ -28,6 +28,7 @@ from eventscope.monitoring.promql import (
     JOB,
     LAG_TARGET,
     LE,
+    OUTBOX,
     OUTCOME,
     PARTITION,
     REASON,
@@ -327,7 +328,29 @@ def _threshold_cases(config: Config, by_key: dict[str, Alert], w: Where) -> list
         target,
         None,
     )
+    _stopped_relay(t, w, pair)
     return cases
+
+
+def _stopped_relay(t: Any, w: Where, pair: Any) -> None:
+    """The service keeps writing outbox rows and no relay publishes them: the backlog
+    grows by a tenth of its threshold a minute and the oldest row ages with the clock.
+    A running relay keeps both flat and low."""
+    where = {JOB: w.job, OUTBOX: "eventscope_outbox", DESTINATION: w.destination}
+    labels = {OUTBOX: "eventscope_outbox", DESTINATION: w.destination}
+    minutes = 40
+    per_minute = t.outbox_waiting / 10
+    waiting, age = catalog.OUTBOX_WAITING, catalog.OUTBOX_OLDEST_AGE
+    stopped = [
+        (sample(waiting, where), steady(per_minute, minutes + 5)),
+        (sample(age, where), steady(60, minutes + 5)),
+    ]
+    running = [
+        (sample(waiting, where), constant(per_minute / 5, minutes + 5)),
+        (sample(age, where), constant(2, minutes + 5)),
+    ]
+    pair("EventscopeOutboxStuck", minutes, stopped, running, labels, 60.0 * minutes)
+    pair("EventscopeOutboxGrowing", minutes, stopped, running, labels, per_minute * minutes)
 
 
 def _burn_cases(config: Config, alerts: list[Alert], w: Where) -> list[Case]:

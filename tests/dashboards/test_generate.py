@@ -38,7 +38,7 @@ def test_provisioning_files_point_at_each_other(tmp_path: Path) -> None:
     assert provider["options"]["path"] == config.grafana.dashboards_path
     alerting = yaml.safe_load(files["provisioning/alerting.yaml"])
     rules = [r for g in alerting["groups"] for r in g["rules"]]
-    assert len(rules) == 18
+    assert len(rules) == 20
     assert len({r["uid"] for r in rules}) == len(rules)
     assert all(len(r["uid"]) <= 40 for r in rules)
     for rule in rules:

@@ -45,8 +45,17 @@ EXEMPT = {
     catalog.LAG_TARGET_UP: "exported by the standalone lag exporter only",
     catalog.LAG_COLLECTION_ERRORS: "exported by the standalone lag exporter only",
     catalog.LAG_COLLECTION_DURATION: "exported by the standalone lag exporter only",
+    **dict.fromkeys(
+        (
+            catalog.OUTBOX_WAITING,
+            catalog.OUTBOX_OLDEST_AGE,
+            catalog.OUTBOX_RELAY_DURATION,
+            catalog.OUTBOX_RELAY_FAILURES,
+        ),
+        "this demo runs without --outbox (the stopped-relay fault is issue 14's to add)",
+    ),
 }
-EXEMPT_SERIES = {m.series() for m in EXEMPT}
+EXEMPT_SERIES = {m.series(part) for m in EXEMPT for part in ("", "_bucket", "_count", "_sum")}
 JOB = "eventscope-demo"
 RANGES = {"$__rate_interval": "15s", "$__range": "1m", "$__interval": "15s"}
 DEMO = DemoOptions(messages=None, duration=20, rate=20, poison_rate=0.05, seed=3)

@@ -63,7 +63,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         "catalog",
         "config lag schemas",
         "instrumentation monitoring registry",
-        "memory_bus example dashboards alerts",
+        "memory_bus example outbox dashboards alerts",
         "contracts generate",
         "demo asyncapi",
         "pytest_plugin cli",

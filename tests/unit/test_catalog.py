@@ -33,6 +33,10 @@ EXPECTED_PROMETHEUS_NAMES = {
     "eventscope_lag_target_up",
     "eventscope_lag_collection_errors_total",
     "eventscope_lag_collection_duration_seconds",
+    "eventscope_outbox_waiting",
+    "eventscope_outbox_oldest_age_seconds",
+    "eventscope_outbox_relay_duration_seconds",
+    "eventscope_outbox_relay_failures_total",
 }
 # What a decorated run on the in-memory bus exports; pending and redelivery counts come
 # from broker collectors, target health from the standalone lag exporter.

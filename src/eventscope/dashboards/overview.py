@@ -33,10 +33,12 @@ from eventscope.dashboards.variables import panel_scope
 from eventscope.monitoring import Kind, OverviewPanel, signals
 from eventscope.monitoring.promql import (
     DESTINATION,
+    ERROR_TYPE,
     GROUP,
     HEADER,
     HEADER_PROBLEM,
     JOB,
+    OUTBOX,
     OUTCOME,
     Scope,
 )
@@ -46,6 +48,8 @@ FLOW_LEGEND = f"{show(DESTINATION)} / {show(GROUP)}"
 SEND_LEGEND = f"{show(JOB)} → {show(DESTINATION)}"
 BY_FLOW = (DESTINATION, GROUP)
 BY_SEND = (JOB, DESTINATION)
+BY_OUTBOX = (OUTBOX, DESTINATION)
+OUTBOX_LEGEND = f"{show(OUTBOX)} → {show(DESTINATION)}"
 P50_95_99 = (0.5, 0.95, 0.99)
 
 
@@ -80,7 +84,7 @@ def overview(config: Config) -> GeneratedDashboard:
         with_service=True,
     )
     context = _Context(config, panel_scope(config, with_service=True))
-    for row in (_at_a_glance, _throughput, _latency, _consumers):
+    for row in (_at_a_glance, _throughput, _latency, _consumers, _outbox):
         row(board, context)
     return finish(config, board)
 
@@ -306,4 +310,59 @@ def _consumers(board: Board, c: _Context) -> None:
             MESSAGES_PER_SECOND,
         ),
         width=24,
+    )
+
+
+def _outbox(board: Board, c: _Context) -> None:
+    """The transactional outbox: rows waiting for a relay, and what the relays do."""
+    t = c.config.thresholds
+    board.row(OverviewPanel.OUTBOX_ROW, "Outbox")
+    board.add(
+        OverviewPanel.OUTBOX_WAITING,
+        time_series(
+            "Outbox rows waiting",
+            catalog.OUTBOX_WAITING.help
+            + f" Its alert fires above {t.outbox_waiting:g} rows while the count grows.",
+            [Query(signals.outbox_waiting(c.scope, BY_OUTBOX), OUTBOX_LEGEND)],
+            COUNT,
+            steps((above(t.outbox_waiting), RED)),
+        ),
+        width=12,
+    )
+    board.add(
+        OverviewPanel.OUTBOX_AGE,
+        time_series(
+            "Oldest outbox row",
+            catalog.OUTBOX_OLDEST_AGE.help
+            + f" Its alert fires above {t.outbox_age_seconds:g} s: no relay publishes.",
+            [Query(signals.outbox_oldest_age(c.scope, BY_OUTBOX), OUTBOX_LEGEND)],
+            SECONDS,
+            steps((above(t.outbox_age_seconds), RED)),
+        ),
+        width=12,
+    )
+    board.add(
+        OverviewPanel.OUTBOX_RELAYED,
+        time_series(
+            "Relayed rows",
+            "Rows per second the outbox relays published to the broker.",
+            [Query(signals.outbox_relay_rate(c.scope, W, BY_OUTBOX), OUTBOX_LEGEND)],
+            MESSAGES_PER_SECOND,
+        ),
+        width=12,
+    )
+    board.add(
+        OverviewPanel.OUTBOX_FAILURES,
+        time_series(
+            "Relay failures",
+            catalog.OUTBOX_RELAY_FAILURES.help,
+            [
+                Query(
+                    signals.outbox_relay_failures(c.scope, W, (*BY_OUTBOX, ERROR_TYPE)),
+                    f"{OUTBOX_LEGEND}: {show(ERROR_TYPE)}",
+                )
+            ],
+            MESSAGES_PER_SECOND,
+        ),
+        width=12,
     )

@@ -93,6 +93,24 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-metrics-server", action="store_true", help="do not serve /metrics")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument(
+        "--outbox",
+        metavar="DSN",
+        help="write orders through a transactional outbox in this database "
+        "(postgresql://… or sqlite:///file.db) and relay them in-process",
+    )
+    parser.add_argument(
+        "--dedup-store",
+        metavar="URL",
+        help="share handled event ids among consumer instances in this store "
+        "(redis://… or postgresql://…)",
+    )
+    parser.add_argument(
+        "--instances",
+        type=_positive(int, "--instances"),
+        default=1,
+        help="consumer instances per group (default 1)",
+    )
+    parser.add_argument(
         "--json",
         action="store_true",
         help="print one JSON object at the end instead of the text summary",
@@ -118,6 +136,9 @@ def _run(args: argparse.Namespace) -> int:
         partitions=args.partitions,
         metrics_port=None if args.no_metrics_server else args.metrics_port,
         seed=args.seed,
+        outbox=args.outbox,
+        dedup_store=args.dedup_store,
+        instances=args.instances,
     )
     result = run_demo(options)
     if args.json:
@@ -138,6 +159,11 @@ def _print_summary(result: DemoResult, out=sys.stdout) -> None:
         ("duplicates skipped", result.duplicates),
         ("traced end to end", result.traced),
         ("lag after drain", result.lag),
+        *(
+            [("outbox rows left", result.outbox_pending)]
+            if result.outbox_pending is not None
+            else []
+        ),
         ("dead-letter depth", result.dlq_depth),
         ("processing p50 / p99", f"{result.p50_ms:.2f} / {result.p99_ms:.2f} ms"),
         ("end-to-end p99", f"{result.e2e_p99_ms:.2f} ms"),

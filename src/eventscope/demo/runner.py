@@ -14,12 +14,14 @@ from prometheus_client import CollectorRegistry
 
 from eventscope import catalog
 from eventscope.demo import stats
+from eventscope.demo.durable import DemoOutbox, dedup_store
 from eventscope.demo.tally import TraceTally
 from eventscope.demo.transport import create_transport
 from eventscope.demo.tree import render_trace
+from eventscope.errors import UsageError
 from eventscope.example import OrderSystem, make_order
 from eventscope.example.system import GROUPS, TOPIC
-from eventscope.instrumentation import configure, telemetry
+from eventscope.instrumentation import DedupStore, configure, telemetry
 from eventscope.instrumentation.headers import EVENT_ID
 
 
@@ -37,6 +39,14 @@ class DemoOptions:
     metrics_port: int | None = 9464
     seed: int = 42
     drain_timeout: float = 60.0
+    outbox: str | None = None
+    """Write orders through an outbox table in this database (``postgresql://``,
+    ``sqlite:///``) and relay them in-process."""
+    dedup_store: str | None = None
+    """Share handled event ids among consumer instances in this store (``redis://``,
+    ``postgresql://``) instead of each instance's memory."""
+    instances: int = 1
+    """Consumer instances per group."""
 
 
 @dataclass
@@ -64,6 +74,8 @@ class DemoResult:
     metrics_port: int | None
     groups: dict[str, dict[str, int]] = field(default_factory=dict)
     sample_trace: list[str] = field(default_factory=list)
+    outbox_pending: int | None = None
+    """Outbox rows not yet relayed after the drain (``None`` without ``--outbox``)."""
 
     @property
     def invariants_hold(self) -> bool:
@@ -77,8 +89,21 @@ class DemoResult:
         return data
 
 
+MULTI_INSTANCE = (catalog.MEMORY.name, catalog.REDIS.name)
+"""Transports whose groups take several members (``--instances``)."""
+
+
+def _check_instances(options: DemoOptions) -> None:
+    if options.instances > 1 and options.broker not in MULTI_INSTANCE:
+        raise UsageError(
+            f"--instances {options.instances}: the {options.broker} demo runs one consumer "
+            f"per group; choose --broker {' or '.join(MULTI_INSTANCE)}"
+        )
+
+
 class _Demo:
     def __init__(self, options: DemoOptions, live: TextIO | None) -> None:
+        _check_instances(options)
         self.options = options
         self.live = live
         self.registry = CollectorRegistry()
@@ -99,18 +124,59 @@ class _Demo:
         except BaseException:
             self.transport.stop()
             raise
+        self.outbox: DemoOutbox | None = None
+        self._forget_store: Callable[[], None] | None = None
         try:
             self.configuration.watch(self.transport)
-            self.system = OrderSystem(self.transport, seed=options.seed, topic=self.topic)
+            deduplicate: int | DedupStore = 100_000
+            if options.dedup_store:
+                deduplicate, self._forget_store = dedup_store(options.dedup_store)
+            self.system = OrderSystem(
+                self.transport,
+                seed=options.seed,
+                topic=self.topic,
+                deduplicate=deduplicate,
+                instances=options.instances,
+            )
+            if options.outbox:
+                self.outbox = DemoOutbox(options.outbox, self.transport, self.registry)
         except BaseException:
-            self.transport.stop()
-            self.configuration.shutdown()
-            telemetry.reset()
+            self.close()
             raise
         self.random = random.Random(options.seed)
         self.published = 0
         self.resent = 0
         self.started = time.monotonic()
+
+    def close(self) -> None:
+        """Stop everything this run started and remove what it created."""
+        try:
+            if self.outbox is not None:
+                self.outbox.close()
+        finally:
+            self.transport.stop()
+            self.configuration.shutdown()
+            telemetry.reset()
+            if self._forget_store is not None:
+                self._forget_store()
+
+    def place_order(self, payload: dict, headers: dict[str, str]) -> None:
+        if self.outbox is not None:
+            self.outbox.place(self.topic, payload, headers)
+        else:
+            self.system.place_order(payload, headers)
+
+    def start(self) -> None:
+        self.transport.start()
+        if self.outbox is not None:
+            self.outbox.start()
+
+    def drain(self) -> bool:
+        """The outbox first (its rows become messages), then the broker."""
+        timeout = self.options.drain_timeout
+        if self.outbox is not None and not self.outbox.drain(timeout):
+            return False
+        return self.transport.drain(timeout)
 
     def _should_publish(self) -> bool:
         o = self.options
@@ -125,12 +191,12 @@ class _Demo:
             poison = self.random.random() < self.options.poison_rate
             payload = make_order(self.published, self.random, poison=poison)
             headers: dict[str, str] = {}
-            self.system.place_order(payload, headers)
+            self.place_order(payload, headers)
             self.published += 1
             if self.random.random() < self.options.duplicate_rate:
                 # The publisher "timed out" waiting for the broker and sent again:
                 # same event id, so the consumers must recognise a duplicate.
-                self.system.place_order(payload, {EVENT_ID: headers[EVENT_ID]})
+                self.place_order(payload, {EVENT_ID: headers[EVENT_ID]})
                 self.resent += 1
             now = time.monotonic()
             if now >= next_tick:
@@ -210,6 +276,7 @@ class _Demo:
             metrics_port=self.configuration.metrics_port,
             groups=groups,
             sample_trace=render_trace(self.tally.sample_trace()),
+            outbox_pending=None if self.outbox is None else self.outbox.pending(),
         )
 
 
@@ -217,7 +284,7 @@ def run_demo(options: DemoOptions, live: TextIO | None = sys.stderr) -> DemoResu
     """Publish, drain, and report; ``live`` gets one summary line per second."""
     demo = _Demo(options, live)
     try:
-        demo.transport.start()
+        demo.start()
         if live is not None and demo.configuration.metrics_port is not None:
             print(
                 f"metrics on http://127.0.0.1:{demo.configuration.metrics_port}/metrics",
@@ -225,10 +292,8 @@ def run_demo(options: DemoOptions, live: TextIO | None = sys.stderr) -> DemoResu
                 flush=True,
             )
         demo.publish_all(demo.tick)
-        drained = demo.transport.drain(options.drain_timeout)
+        drained = demo.drain()
         demo.tick()
         return demo.result(drained)
     finally:
-        demo.transport.stop()
-        demo.configuration.shutdown()
-        telemetry.reset()
+        demo.close()

@@ -4,7 +4,9 @@ Billing calls a (simulated) payment gateway that now and then times out: those
 orders are retried and go through.  Poison orders fail validation in both groups,
 are retried up to ``MAX_ATTEMPTS`` times and end in the dead-letter destination.
 Both consumers deduplicate by event id, so an order the publisher sent twice is
-recorded as a duplicate instead of being charged or shipped twice.
+recorded as a duplicate instead of being charged or shipped twice: in each instance's
+memory by default, or in a store all instances of a group share
+(``deduplicate=RedisDedupStore(...)``, with ``instances`` consumer instances per group).
 
 The system runs on any transport with the members of :class:`OrderTransport` (each
 ``eventscope demo`` transport has them: the in-memory bus or a real broker): it only
@@ -20,7 +22,7 @@ from typing import Any
 
 from eventscope.example.events import Order
 from eventscope.example.transport import OrderTransport
-from eventscope.instrumentation import consumer, producer
+from eventscope.instrumentation import DedupStore, consumer, producer
 
 TOPIC = "orders"
 MAX_ATTEMPTS = 3
@@ -44,6 +46,8 @@ class OrderSystem:
         work: bool = True,
         seed: int = 7,
         topic: str = TOPIC,
+        deduplicate: int | DedupStore = 100_000,
+        instances: int = 1,
     ) -> None:
         self.transport = transport
         self.topic = topic
@@ -55,9 +59,20 @@ class OrderSystem:
         self.shipped: set[str] = set()
         # The producer's system is the transport's, known only now.
         self.place_order = producer(topic, system=transport.system)(self._send)
+        members = [self._instance(deduplicate) for _ in range(instances)]
+        self.bill, self.ship = members[0]
         transport.declare(topic, GROUPS)
-        transport.subscribe(topic, BILLING, self.bill, max_attempts=MAX_ATTEMPTS)
-        transport.subscribe(topic, SHIPPING, self.ship, max_attempts=MAX_ATTEMPTS)
+        for bill, ship in members:
+            transport.subscribe(topic, BILLING, bill, max_attempts=MAX_ATTEMPTS)
+            transport.subscribe(topic, SHIPPING, ship, max_attempts=MAX_ATTEMPTS)
+
+    def _instance(self, deduplicate: int | DedupStore) -> tuple[Any, Any]:
+        """One instance of each consumer group, as a separate process would run it: its
+        own handlers, so its own memory of event ids unless ``deduplicate`` is a store
+        that every instance shares."""
+        bill = consumer(group=BILLING, max_attempts=MAX_ATTEMPTS, deduplicate=deduplicate)
+        ship = consumer(group=SHIPPING, max_attempts=MAX_ATTEMPTS, deduplicate=deduplicate)
+        return bill(self._bill), ship(self._ship)
 
     def _chance(self) -> float:
         with self._random_lock:
@@ -72,16 +87,14 @@ class OrderSystem:
             self.topic, payload, key=payload.get("customer_id"), headers=headers or {}
         )
 
-    @consumer(group=BILLING, max_attempts=MAX_ATTEMPTS, deduplicate=100_000)
-    def bill(self, message: Any) -> None:
+    def _bill(self, message: Any) -> None:
         order = Order.from_payload(self.transport.decode(message))
         self._work(0.5, 3.0)
         if self._chance() < self.gateway_failure_rate:
             raise GatewayTimeout(f"payment gateway timed out for {order.order_id}")
         self.charged.add(order.order_id)
 
-    @consumer(group=SHIPPING, max_attempts=MAX_ATTEMPTS, deduplicate=100_000)
-    def ship(self, message: Any) -> None:
+    def _ship(self, message: Any) -> None:
         order = Order.from_payload(self.transport.decode(message))
         self._work(0.2, 1.0)
         self.shipped.add(order.order_id)

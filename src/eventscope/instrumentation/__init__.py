@@ -9,6 +9,12 @@ from eventscope.instrumentation.carriers import (
 )
 from eventscope.instrumentation.consumer_decorator import consumer
 from eventscope.instrumentation.context import BatchContext, MessageContext
+from eventscope.instrumentation.deduplication import (
+    Claim,
+    DedupStore,
+    PostgresDedupStore,
+    RedisDedupStore,
+)
 from eventscope.instrumentation.lag_watch import LagWatch, watch_lag
 from eventscope.instrumentation.messages import MessageAdapter, register_message_type
 from eventscope.instrumentation.outcomes import DeadLetter, Retry
@@ -30,9 +36,11 @@ from eventscope.lag.readings import (
 __all__ = [
     "BatchContext",
     "Carrier",
+    "Claim",
     "Configuration",
     "ConsumerReading",
     "DeadLetter",
+    "DedupStore",
     "DepthReading",
     "KafkaHeadersCarrier",
     "LagReading",
@@ -41,6 +49,8 @@ __all__ = [
     "MappingCarrier",
     "MessageAdapter",
     "MessageContext",
+    "PostgresDedupStore",
+    "RedisDedupStore",
     "Retry",
     "SqsAttributesCarrier",
     "carrier_for",

@@ -29,6 +29,7 @@ from eventscope.instrumentation import headers as h
 from eventscope.instrumentation import telemetry
 from eventscope.instrumentation.carriers import carrier_for
 from eventscope.instrumentation.context import BatchContext, MessageContext
+from eventscope.instrumentation.deduplication import DedupStore, StoreFilter
 from eventscope.instrumentation.header_text import ascii_count
 from eventscope.instrumentation.messages import adapter_for
 from eventscope.instrumentation.meters import PROCESS, ConsumerMeter
@@ -59,11 +60,13 @@ class _DuplicateFilter:
         self._size = size
         self._seen: OrderedDict[str, None] = OrderedDict()
 
-    def __contains__(self, event_id: str | None) -> bool:
-        return event_id is not None and event_id in self._seen
+    def admit(self, ctx: MessageContext) -> None:
+        if ctx.event_id is not None and ctx.event_id in self._seen:
+            ctx._skip = True
 
-    def remember(self, event_id: str | None) -> None:
-        if event_id is None:
+    def settled(self, ctx: MessageContext, outcome: Outcome) -> None:
+        event_id = ctx.event_id
+        if event_id is None or outcome not in (Outcome.OK, Outcome.DEAD_LETTER):
             return
         self._seen[event_id] = None
         self._seen.move_to_end(event_id)
@@ -106,7 +109,7 @@ class _ConsumerCore:
         group: str,
         system: str | None,
         max_attempts: int | None,
-        deduplicate: int,
+        deduplicate: int | DedupStore,
         headers: Callable[[Any], Any] | None,
         window: PublishWindow,
     ) -> None:
@@ -116,7 +119,11 @@ class _ConsumerCore:
         self.system = system
         self.max_attempts = max_attempts
         self.headers = headers
-        self.duplicates = _DuplicateFilter(deduplicate) if deduplicate else None
+        self.duplicates: _DuplicateFilter | StoreFilter | None = None
+        if isinstance(deduplicate, int):
+            self.duplicates = _DuplicateFilter(deduplicate) if deduplicate else None
+        else:
+            self.duplicates = StoreFilter(deduplicate, group)
         self._generation = -1
         self._tracer: Any = None
         self._tracing = False
@@ -183,8 +190,8 @@ class _ConsumerCore:
     def begin(self, message: Any) -> MessageContext:
         self._bind()
         ctx, incoming, target = self._context(message)
-        if self.duplicates is not None and incoming.event_id in self.duplicates:
-            ctx._skip = True
+        if self.duplicates is not None:
+            self.duplicates.admit(ctx)
         if self._tracing:
             attributes = target.attributes.copy()
             if incoming.event_id is not None:
@@ -244,7 +251,7 @@ class _ConsumerCore:
     def _outcome(
         self, ctx: MessageContext, exc: BaseException | None
     ) -> tuple[Outcome, str | None, str | None]:
-        if ctx._skip:
+        if ctx._skip and ctx._outcome is None:
             return Outcome.DUPLICATE, None, None
         if ctx._outcome is not None:
             outcome = ctx._outcome
@@ -264,8 +271,8 @@ class _ConsumerCore:
         self, ctx: MessageContext, outcome: Outcome, reason: str | None, exc: BaseException | None
     ) -> bool:
         """Let the broker act on a retry or dead-letter; whether to re-raise ``exc``."""
-        if self.duplicates is not None and outcome in (Outcome.OK, Outcome.DEAD_LETTER):
-            self.duplicates.remember(ctx.event_id)
+        if self.duplicates is not None:
+            self.duplicates.settled(ctx, outcome)
         if outcome in _SETTLED_BY_BROKER:
             # Also when the handler said so through ctx without raising.
             settled = ctx._adapter.settle(ctx.message, outcome, reason)
@@ -360,7 +367,7 @@ def consumer(
     system: str | None = None,
     max_attempts: int | None = None,
     batch: bool = False,
-    deduplicate: int = 0,
+    deduplicate: int | DedupStore = 0,
     headers: Callable[[Any], Any] | None = None,
     max_message_age: float = DEFAULT_MAX_AGE,
     clock_skew: float = DEFAULT_CLOCK_SKEW,
@@ -372,7 +379,10 @@ def consumer(
     ``max_attempts`` turns unexpected exceptions into ``retry`` outcomes and, on the
     last attempt, ``dead_letter``.  ``batch=True`` handles an iterable of messages
     under one span linked to every producer.  ``deduplicate=N`` skips messages whose
-    event id was among the last N finished (outcome ``duplicate``).  ``headers``
+    event id was among the last N finished in this process (outcome ``duplicate``);
+    ``deduplicate=store`` (:class:`~eventscope.instrumentation.RedisDedupStore`,
+    :class:`~eventscope.instrumentation.PostgresDedupStore`) shares that memory among
+    every instance of the group and across restarts.  ``headers``
     extracts the header container from a message type eventscope does not know.
     End-to-end latency is observed only for a publish time at most
     ``max_message_age`` seconds old and ``clock_skew`` seconds ahead (default 7 days

@@ -33,7 +33,8 @@ class PanelId(Enum):
 
 @unique
 class OverviewPanel(PanelId):
-    """The overview dashboard; alerts link to its error-ratio, latency and send-error panels."""
+    """The overview dashboard; alerts link to its error-ratio, latency, send-error and
+    outbox panels."""
 
     GLANCE_ROW = 1
     CONSUMED_TOTAL = 2
@@ -56,6 +57,11 @@ class OverviewPanel(PanelId):
     IN_FLIGHT = 19
     LAG = 20
     INVALID_HEADERS = 21
+    OUTBOX_ROW = 22
+    OUTBOX_WAITING = 23
+    OUTBOX_AGE = 24
+    OUTBOX_RELAYED = 25
+    OUTBOX_FAILURES = 26
 
 
 @unique

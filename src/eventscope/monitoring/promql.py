@@ -28,6 +28,7 @@ REASON = catalog.prometheus_label(Attr.DEAD_LETTER_REASON)
 LAG_TARGET = catalog.prometheus_label(Attr.LAG_TARGET)
 HEADER = catalog.prometheus_label(Attr.HEADER)
 HEADER_PROBLEM = catalog.prometheus_label(Attr.HEADER_PROBLEM)
+OUTBOX = catalog.prometheus_label(Attr.OUTBOX)
 
 _RE2_SPECIAL = set("\\.+*?()|[]{}^$")
 

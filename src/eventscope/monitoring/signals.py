@@ -24,6 +24,7 @@ from eventscope.monitoring.promql import (
     JOB,
     LAG_TARGET,
     LE,
+    OUTBOX,
     OUTCOME,
     PARTITION,
     REASON,
@@ -44,6 +45,7 @@ FLOW = (SYSTEM, DESTINATION, GROUP)
 PARTITIONED = (*FLOW, PARTITION)
 DEAD_LETTER_QUEUE = (SYSTEM, DESTINATION)
 LAG_EXPORTER = (JOB, LAG_TARGET, SYSTEM)
+OUTBOX_TABLE = (OUTBOX, DESTINATION)
 
 FAILED = (Outcome.ERROR, Outcome.DEAD_LETTER)
 """Final outcomes that count against the error objective (a retry is not final)."""
@@ -218,3 +220,33 @@ def lag_collection_errors(scope: Scope, window: str) -> str:
 
 def lag_collection_duration(scope: Scope) -> str:
     return f"max {by(LAG_EXPORTER)} ({series(catalog.LAG_COLLECTION_DURATION, scope)})"
+
+
+# --- the transactional outbox -------------------------------------------------------
+# Every process that watches a table reports the same rows (the service and its
+# relays): max, not sum, so a table is counted once.
+
+
+def outbox_waiting(scope: Scope, labels: Iterable[str] = OUTBOX_TABLE) -> str:
+    return f"max {by(labels)} ({series(catalog.OUTBOX_WAITING, scope)})"
+
+
+def outbox_oldest_age(scope: Scope, labels: Iterable[str] = OUTBOX_TABLE) -> str:
+    return f"max {by(labels)} ({series(catalog.OUTBOX_OLDEST_AGE, scope)})"
+
+
+def outbox_growth(scope: Scope, window: str, labels: Iterable[str] = OUTBOX_TABLE) -> str:
+    """Rows per second the backlog grows by (negative: the relays catch up)."""
+    waiting = series(catalog.OUTBOX_WAITING, scope, window=window)
+    return f"max {by(labels)} (deriv({waiting}))"
+
+
+def outbox_relay_rate(scope: Scope, window: str, labels: Iterable[str] = OUTBOX_TABLE) -> str:
+    """Rows per second the relays publish."""
+    return _sum(labels, _rate(catalog.OUTBOX_RELAY_DURATION, scope, window, "_count"))
+
+
+def outbox_relay_failures(
+    scope: Scope, window: str, labels: Iterable[str] = (*OUTBOX_TABLE, ERROR_TYPE)
+) -> str:
+    return _sum(labels, _rate(catalog.OUTBOX_RELAY_FAILURES, scope, window))

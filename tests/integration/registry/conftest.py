@@ -13,27 +13,20 @@ import os
 import signal
 import subprocess
 import sys
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-psycopg = pytest.importorskip("psycopg", reason="the postgres extra is not installed")
+from tests.postgres import database
 
-SERVER = "postgresql://postgres@127.0.0.1:5432"
+pytest.importorskip("psycopg", reason="the postgres extra is not installed")
 
 
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
-    name = f"eventscope_registry_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{SERVER}/{name}"
-    finally:
-        with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with database("eventscope_registry") as url:
+        yield url
 
 
 class Served:

@@ -24,6 +24,7 @@ from eventscope.alerts.definitions.lag import (
     consumer_lag_seconds_high,
     consumer_stalled,
 )
+from eventscope.alerts.definitions.outbox import outbox_growing, outbox_stuck
 from eventscope.alerts.definitions.processing import (
     high_error_ratio,
     producer_send_errors,
@@ -43,6 +44,8 @@ THRESHOLD_ALERTS: tuple[Callable[[Config], Alert], ...] = (
     slow_processing,
     producer_send_errors,
     lag_exporter_down,
+    outbox_stuck,
+    outbox_growing,
 )
 """The threshold alerts, in rule-file order."""
 
@@ -54,7 +57,8 @@ BURN_RATE_ALERTS: tuple[Callable[[Config], list[Alert]], ...] = (
 
 
 def threshold_alerts(config: Config) -> list[Alert]:
-    """The threshold alerts: lag, stalls, dead letters, errors, latency, sends, exporter."""
+    """The threshold alerts: lag, stalls, dead letters, errors, latency, sends, exporter,
+    outbox."""
     return [define(config) for define in THRESHOLD_ALERTS]
 
 

@@ -70,11 +70,19 @@ RETRY_IDLE_MS = 20
 
 class _Subscription:
     def __init__(
-        self, transport: RedisTransport, topic: str, group: str, handler: Callable, attempts: int
+        self,
+        transport: RedisTransport,
+        topic: str,
+        group: str,
+        handler: Callable,
+        attempts: int,
+        member: int = 1,
     ) -> None:
         self.transport = transport
         self.topic = topic
         self.group = group
+        self.consumer = f"{group}-{member}"
+        """This member's consumer name in the group (one per instance)."""
         self.handler = handler
         self.max_attempts = attempts
         self.settled = 0
@@ -105,7 +113,7 @@ class _Subscription:
 
     def _poll(self) -> None:
         client = self.transport.client
-        consumer = f"{self.group}-1"
+        consumer = self.consumer
         claimed = client.xautoclaim(self.topic, self.group, consumer, RETRY_IDLE_MS, count=BATCH)[1]
         for entry in claimed:
             self.handle(entry)
@@ -210,7 +218,10 @@ class RedisTransport(BrokerTransport):
     def subscribe(
         self, topic: str, group: str, handler: Callable[[Any], Any], *, max_attempts: int
     ) -> None:
-        self.subscriptions.append(_Subscription(self, topic, group, handler, max_attempts))
+        member = 1 + sum(1 for s in self.subscriptions if (s.topic, s.group) == (topic, group))
+        self.subscriptions.append(
+            _Subscription(self, topic, group, handler, max_attempts, member)
+        )
 
     def decode(self, message: StreamEntry) -> dict:
         return json.loads(message[1][PAYLOAD])
@@ -227,8 +238,12 @@ class RedisTransport(BrokerTransport):
             thread.start()
 
     def _settled(self) -> bool:
+        """Every group (all its members together) settled everything published."""
         with self.lock:
-            return all(s.settled >= self.published.get(s.topic, 0) for s in self.subscriptions)
+            settled: dict[tuple[str, str], int] = {}
+            for s in self.subscriptions:
+                settled[(s.topic, s.group)] = settled.get((s.topic, s.group), 0) + s.settled
+            return all(n >= self.published.get(topic, 0) for (topic, _), n in settled.items())
 
     def stop(self) -> None:
         self.stopping.set()
