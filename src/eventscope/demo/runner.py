@@ -9,11 +9,11 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, TextIO
 
-from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import CollectorRegistry
 
 from eventscope import catalog
 from eventscope.demo import stats
+from eventscope.demo.faults import Faults, FaultyTransport, SendRefused
 from eventscope.demo.tally import TraceTally
 from eventscope.demo.transport import create_transport
 from eventscope.demo.tree import render_trace
@@ -21,6 +21,9 @@ from eventscope.example import OrderSystem, make_order
 from eventscope.example.system import GROUPS, TOPIC
 from eventscope.instrumentation import configure, telemetry
 from eventscope.instrumentation.headers import EVENT_ID
+
+SERVICE_NAME = "eventscope-demo"
+"""The demo's ``service.name`` on traces, metrics and logs (``OTEL_SERVICE_NAME`` wins)."""
 
 
 @dataclass
@@ -37,6 +40,16 @@ class DemoOptions:
     metrics_port: int | None = 9464
     seed: int = 42
     drain_timeout: float = 60.0
+    topic: str = TOPIC
+    """The topic's name to ask the broker for (a run may still get another, see
+    :meth:`~eventscope.demo.transport.Transport.reserve`)."""
+    lag_watch: bool = True
+    """Export the broker's lag from this process; off when a standalone
+    ``eventscope lag serve`` watches the same broker (two exports would add up)."""
+    gateway_failure_rate: float = 0.03
+    """Share of billing attempts the simulated payment gateway times out (retried)."""
+    faults: Faults = field(default_factory=Faults)
+    """Faults injected during the run; ``poison_rate`` follows their window too."""
 
 
 @dataclass
@@ -45,6 +58,8 @@ class DemoResult:
     destination: str
     """The topic's name on the broker for this run (``orders``, or ``orders-<run id>``)."""
     published: int
+    refused: int
+    """Sends the broker refused (injected producer errors): not published."""
     resent: int
     processed: int
     retried: int
@@ -80,17 +95,23 @@ class _Demo:
         self.options = options
         self.live = live
         self.registry = CollectorRegistry()
-        self.transport = create_transport(
-            options.broker, {**options.connection, "partitions": options.partitions}
+        self.random = random.Random(options.seed)
+        self.started = time.monotonic()
+        self.transport = FaultyTransport(
+            create_transport(
+                options.broker, {**options.connection, "partitions": options.partitions}
+            ),
+            options.faults,
+            self.started,
+            self.random.random,
         )
         try:
-            self.topic = self.transport.reserve(TOPIC)
+            self.topic = self.transport.reserve(options.topic)
             self.tally = TraceTally(self.topic)
             self.configuration = configure(
-                "eventscope-demo",
+                SERVICE_NAME,
                 registry=self.registry,
                 metrics_port=options.metrics_port,
-                tracer_provider=TracerProvider(),
                 span_processors=[self.tally],
                 set_global=False,
             )
@@ -98,17 +119,23 @@ class _Demo:
             self.transport.stop()
             raise
         try:
-            self.configuration.watch(self.transport)
-            self.system = OrderSystem(self.transport, seed=options.seed, topic=self.topic)
+            if options.lag_watch:
+                self.configuration.watch(self.transport.wrapped)
+            self.system = OrderSystem(
+                self.transport,
+                seed=options.seed,
+                topic=self.topic,
+                gateway_failure_rate=options.gateway_failure_rate,
+                extra_work_ms=self.transport.extra_work_ms,
+            )
         except BaseException:
             self.transport.stop()
             self.configuration.shutdown()
             telemetry.reset()
             raise
-        self.random = random.Random(options.seed)
         self.published = 0
+        self.refused = 0
         self.resent = 0
-        self.started = time.monotonic()
 
     def _should_publish(self) -> bool:
         o = self.options
@@ -120,22 +147,27 @@ class _Demo:
         interval = 1.0 / self.options.rate if self.options.rate > 0 else 0.0
         next_tick = time.monotonic() + 1.0
         while self._should_publish():
-            poison = self.random.random() < self.options.poison_rate
-            payload = make_order(self.published, self.random, poison=poison)
+            poisoning = self.options.faults.active(self.started)
+            poison = poisoning and self.random.random() < self.options.poison_rate
+            payload = make_order(self.published + self.refused, self.random, poison=poison)
             headers: dict[str, str] = {}
-            self.system.place_order(payload, headers)
-            self.published += 1
-            if self.random.random() < self.options.duplicate_rate:
-                # The publisher "timed out" waiting for the broker and sent again:
-                # same event id, so the consumers must recognise a duplicate.
-                self.system.place_order(payload, {EVENT_ID: headers[EVENT_ID]})
-                self.resent += 1
+            try:
+                self.system.place_order(payload, headers)
+            except SendRefused:
+                self.refused += 1
+            else:
+                self.published += 1
+                if self.random.random() < self.options.duplicate_rate:
+                    # The publisher "timed out" waiting for the broker and sent again:
+                    # same event id, so the consumers must recognise a duplicate.
+                    self.system.place_order(payload, {EVENT_ID: headers[EVENT_ID]})
+                    self.resent += 1
             now = time.monotonic()
             if now >= next_tick:
                 tick()
                 next_tick = now + 1.0
             if interval:
-                delay = self.started + self.published * interval - now
+                delay = self.started + (self.published + self.refused) * interval - now
                 if delay > 0:
                     time.sleep(delay)
 
@@ -190,6 +222,7 @@ class _Demo:
             broker=self.options.broker,
             destination=self.topic,
             published=self.published,
+            refused=self.refused,
             resent=self.resent,
             processed=processed,
             retried=stats.outcome_count(r, self.topic, "retry"),

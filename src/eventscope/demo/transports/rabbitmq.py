@@ -126,8 +126,8 @@ class _Subscription:
 class RabbitMQTransport(BrokerTransport):
     system = RABBITMQ.name
 
-    def __init__(self, url: str) -> None:
-        self.vhost = f"eventscope-demo-{uuid.uuid4().hex[:8]}"
+    def __init__(self, url: str, vhost: str | None = None) -> None:
+        self.vhost = vhost or f"eventscope-demo-{uuid.uuid4().hex[:8]}"
         self.management = _Management(url)
         self.parameters = pika.URLParameters(url)
         self.parameters.virtual_host = self.vhost
@@ -257,4 +257,4 @@ def create(options: dict[str, Any]) -> RabbitMQTransport:
     url = options.get("url") or DEFAULT_URL
     if not url.startswith(("amqp://", "amqps://")):
         raise UsageError(f"--url {url!r}: expected amqp://user:password@host:5672/")
-    return RabbitMQTransport(url)
+    return RabbitMQTransport(url, options.get("vhost"))
