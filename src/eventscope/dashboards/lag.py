@@ -205,7 +205,8 @@ def _progress(board: Board, c: _Context) -> None:
             f"Partitions that had lag throughout the last {c.config.thresholds.stalled_after} "
             "while the group's committed position never moved: the consumer is stuck, not "
             "slow. The value is the smallest lag in that time.",
-            Query(c.stalled, instant=True),
+            # An empty table reads as "No data"; a single 0 row says nothing is stalled.
+            Query(f"({c.stalled}) or vector(0)", instant=True),
             COUNT,
         ),
         width=12,

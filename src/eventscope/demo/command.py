@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import signal
 import sys
+import threading
 
 from eventscope.catalog import MEMORY
 from eventscope.demo.faults import Faults
@@ -188,7 +190,11 @@ def _run(args: argparse.Namespace) -> int:
             producer_errors=args.producer_errors,
         ),
     )
-    result = run_demo(options)
+    stop = threading.Event()
+    # SIGTERM (a supervisor, a test) ends publishing; the run drains and reports as usual.
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    result = run_demo(options, stop=stop)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
     else:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -91,9 +93,12 @@ class DemoResult:
 
 
 class _Demo:
-    def __init__(self, options: DemoOptions, live: TextIO | None) -> None:
+    def __init__(
+        self, options: DemoOptions, live: TextIO | None, stop: threading.Event | None
+    ) -> None:
         self.options = options
         self.live = live
+        self.stop = stop or threading.Event()
         self.registry = CollectorRegistry()
         self.random = random.Random(options.seed)
         self.started = time.monotonic()
@@ -139,7 +144,7 @@ class _Demo:
 
     def _should_publish(self) -> bool:
         o = self.options
-        if o.messages is not None and self.published >= o.messages:
+        if self.stop.is_set() or (o.messages is not None and self.published >= o.messages):
             return False
         return o.duration is None or time.monotonic() - self.started < o.duration
 
@@ -160,8 +165,9 @@ class _Demo:
                 if self.random.random() < self.options.duplicate_rate:
                     # The publisher "timed out" waiting for the broker and sent again:
                     # same event id, so the consumers must recognise a duplicate.
-                    self.system.place_order(payload, {EVENT_ID: headers[EVENT_ID]})
-                    self.resent += 1
+                    with contextlib.suppress(SendRefused):
+                        self.system.place_order(payload, {EVENT_ID: headers[EVENT_ID]})
+                        self.resent += 1
             now = time.monotonic()
             if now >= next_tick:
                 tick()
@@ -243,9 +249,14 @@ class _Demo:
         )
 
 
-def run_demo(options: DemoOptions, live: TextIO | None = sys.stderr) -> DemoResult:
-    """Publish, drain, and report; ``live`` gets one summary line per second."""
-    demo = _Demo(options, live)
+def run_demo(
+    options: DemoOptions, live: TextIO | None = sys.stderr, stop: threading.Event | None = None
+) -> DemoResult:
+    """Publish, drain, and report; ``live`` gets one summary line per second.
+
+    Setting ``stop`` ends publishing early (the run still drains and reports).
+    """
+    demo = _Demo(options, live, stop)
     try:
         demo.transport.start()
         if live is not None and demo.configuration.metrics_port is not None:
