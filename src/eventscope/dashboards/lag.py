@@ -60,6 +60,13 @@ class _Context:
         return signals.stalled(self.scope, self.config.thresholds.stalled_after)
 
 
+def _described(metric: catalog.Metric) -> str:
+    """The metric's help, and the systems that cannot produce it (their panel stays empty)."""
+    missing = catalog.not_reported_by(metric)
+    gaps = "; ".join(f"{system}: {why}" for system, why in sorted(missing.items()))
+    return f"{metric.help} Not reported by {gaps}." if gaps else metric.help
+
+
 def consumer_lag(config: Config) -> GeneratedDashboard:
     board = new_board(
         config,
@@ -215,7 +222,7 @@ def _progress(board: Board, c: _Context) -> None:
         LagPanel.PENDING,
         time_series(
             "Delivered, not acknowledged",
-            catalog.CONSUMER_PENDING.help,
+            _described(catalog.CONSUMER_PENDING),
             [Query(signals.pending(scope, BY_GROUP), GROUP_LEGEND)],
             COUNT,
         ),
@@ -239,7 +246,7 @@ def _groups(board: Board, c: _Context) -> None:
         LagPanel.REDELIVERED,
         time_series(
             "Redelivered",
-            catalog.CONSUMER_REDELIVERED.help,
+            _described(catalog.CONSUMER_REDELIVERED),
             [Query(signals.redelivered(c.scope, BY_GROUP), GROUP_LEGEND)],
             COUNT,
         ),
