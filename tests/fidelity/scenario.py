@@ -37,7 +37,8 @@ import yaml
 from eventscope import catalog
 from eventscope.alerts import recordings
 from eventscope.alerts.model import WARNING
-from eventscope.config import Config, Slo, Thresholds
+from eventscope.alerts.prometheus import slo_rule_file, threshold_rule_file
+from eventscope.config import Config, Slo, Thresholds, duration_seconds
 from eventscope.example.system import BILLING, GROUPS, SHIPPING
 from eventscope.monitoring import BURN_WINDOWS
 from tests.alerts.tools import example_config
@@ -213,6 +214,8 @@ class Report:
     demo_failures: list[str] = field(default_factory=list)
     seconds: float = 0.0
     """From the demos' start until every alert had resolved (or the deadline)."""
+    waits: dict[str, str] = field(default_factory=dict)
+    """Each alert's ``for`` in the generated rules (the shortest of its rules)."""
 
     def owner(self, labels: dict[str, str]) -> tuple[str, Fault] | None:
         system = labels.get("messaging_system", "")
@@ -281,7 +284,10 @@ class Report:
             )
             for (alert, group), first in sorted(row["fired"].items(), key=lambda i: i[1]):
                 where = f" ({group})" if group else ""
-                lines.append(f"    {alert}{where}: fired {first - FAULT_START:+.0f} s after start")
+                lines.append(
+                    f"    {alert}{where}: fired {first - FAULT_START:+.0f} s after start "
+                    f"(for: {self.waits.get(alert, '?')})"
+                )
             for firing in row["unexpected"]:
                 lines.append(f"    UNEXPECTED {firing.alert} {firing.labels}")
         lines.append(
@@ -440,6 +446,11 @@ def run_scenario(root: Path | None = None) -> Report:
     run = uuid.uuid4().hex[:6]
     config = fidelity_config(run)
     report = Report()
+    files = (threshold_rule_file(config), slo_rule_file(config))
+    rules = [r for f in files for g in f["groups"] for r in g["rules"] if "alert" in r]
+    for name in {r["alert"] for r in rules}:
+        waits = (r["for"] for r in rules if r["alert"] == name)
+        report.waits[name] = min(waits, key=lambda d: duration_seconds(d) or 0)
     for broker in BROKERS:
         for fault in (*FAULTS, UNREACHABLE):
             report.broker_faults[
