@@ -33,7 +33,7 @@ test: lint servers
 
 # The whole stack on Redis and RabbitMQ with every fault (about three minutes): prints
 # queries checked, empty ones, alerts expected / fired / unexpected per fault, time to fire.
-fidelity: $(STAMP)
+fidelity: $(STAMP) servers
 	$(BIN)/pytest -p no:cacheprovider -q -s tests/fidelity
 
 bench: $(STAMP)
