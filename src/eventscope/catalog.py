@@ -416,6 +416,24 @@ METRICS: tuple[Metric, ...] = (
 )
 
 
+NOT_REPORTED: dict[tuple[str, Metric], str] = {
+    (KAFKA.name, CONSUMER_PENDING): "a Kafka group commits offsets; nothing is delivered "
+    "and waiting for an acknowledgement",
+    (KAFKA.name, CONSUMER_REDELIVERED): "Kafka does not count redeliveries",
+    (REDIS.name, CONSUMER_REDELIVERED): "Redis Streams counts deliveries per pending entry, "
+    "not redeliveries per group",
+    (MEMORY.name, CONSUMER_PENDING): "the in-memory bus acknowledges on commit",
+    (MEMORY.name, CONSUMER_REDELIVERED): "the in-memory bus does not count redeliveries",
+}
+"""(messaging system, metric) pairs a system cannot produce, and why.  Panels of these
+metrics say so, and the fidelity suite expects them empty for that system only."""
+
+
+def not_reported_by(metric: Metric) -> dict[str, str]:
+    """The systems that cannot produce ``metric`` → why."""
+    return {system: why for (system, m), why in NOT_REPORTED.items() if m is metric}
+
+
 def by_name(name: str) -> Metric:
     """Find a metric by its OpenTelemetry or Prometheus name."""
     for metric in METRICS:

@@ -36,6 +36,19 @@ def duration_seconds(text: str) -> int | None:
     return sum(int(n) * unit for n, unit in zip(match.groups(), _DURATION_UNITS, strict=True) if n)
 
 
+def scaled_duration(text: str, time_scale: float) -> str:
+    """``text`` (a Prometheus duration) times ``time_scale``, in whole seconds (at least 1).
+
+    With a scale of 1 the text is returned as written, so production rules keep their
+    familiar ``5m`` and ``1h``; a test stack that cannot wait hours passes a smaller
+    scale and gets every ``for`` and every window shortened alike.
+    """
+    seconds = duration_seconds(text)
+    if time_scale == 1 or seconds is None:
+        return text
+    return f"{max(1, round(seconds * time_scale))}s"
+
+
 @dataclass(frozen=True)
 class Slo:
     """The two objectives every consumer group is held to, over ``window``."""
@@ -157,6 +170,10 @@ class Config:
     thresholds: Thresholds = field(default_factory=Thresholds)
     grafana: Grafana = field(default_factory=Grafana)
     asyncapi: AsyncApi = field(default_factory=AsyncApi)
+    time_scale: float = 1.0
+    """Multiplies every ``for`` and every range window of the generated rules (never
+    the names of recorded series): below 1 only for a test or demo stack that must see
+    alerts fire and resolve in minutes instead of hours."""
     source: str = "defaults"
     """The file the configuration came from (for messages)."""
 
@@ -358,6 +375,13 @@ def _asyncapi(reader: _Reader, base: Path | None) -> AsyncApi:
     )
 
 
+def _time_scale(reader: _Reader) -> float:
+    scale = reader.number("time_scale", 1.0, 0, 1)
+    if scale == 0:
+        raise reader.fail("time_scale", "must be above 0")
+    return scale
+
+
 _TOP_LEVEL = {
     "name",
     "services",
@@ -371,6 +395,7 @@ _TOP_LEVEL = {
     "thresholds",
     "grafana",
     "asyncapi",
+    "time_scale",
 }
 
 
@@ -395,6 +420,7 @@ def config_from_mapping(
         thresholds=_thresholds(reader.sub("thresholds")),
         grafana=_grafana(reader.sub("grafana")),
         asyncapi=_asyncapi(reader.sub("asyncapi"), base),
+        time_scale=_time_scale(reader),
         source=source,
     )
 

@@ -244,7 +244,8 @@ def _threshold_cases(config: Config, by_key: dict[str, Alert], w: Where) -> list
     pair(
         "EventscopeConsumerLagGrowing",
         45,
-        [(sample(catalog.CONSUMER_LAG, w.partition()), steady(10, 50))],
+        # Behind from the start (a group whose lag touched zero in the window kept up).
+        [(sample(catalog.CONSUMER_LAG, w.partition()), steady(10, 50, 10))],
         [(sample(catalog.CONSUMER_LAG, w.partition()), constant(100, 50))],
         w.flow,
         10 / 60,

@@ -61,7 +61,7 @@ def test_pyproject_without_the_table_gives_defaults(tmp_path: Path) -> None:
         ("[slo]\nlatency_seconds = 3.0\n", "slo.latency_seconds", "slo.latency_buckets"),
         ("[slo]\nlatency_buckets = [1, 0.5]\n", "slo.latency_buckets", "strictly increasing"),
         ("[slo]\nlatency_buckets = []\n", "slo.latency_buckets", "positive numbers"),
-        ('[slo]\nlatency_buckets = [1, 2]\nlatency_seconds = 3\n', "slo.latency_seconds", "1, 2"),
+        ("[slo]\nlatency_buckets = [1, 2]\nlatency_seconds = 3\n", "slo.latency_seconds", "1, 2"),
         ("lag_targets = [1]\n", "lag_targets", "list of non-empty strings"),
         ("[slo]\nlatency_percentile = 100\n", "slo.latency_percentile", "strictly between"),
         ('[slo]\nwindow = "1d"\n', "slo.window", "at least"),
@@ -71,6 +71,8 @@ def test_pyproject_without_the_table_gives_defaults(tmp_path: Path) -> None:
         ('[alert_labels]\nseverity = "page"\n', "alert_labels.severity", "set by the generator"),
         ("grafana = 3\n", "grafana", "must be a table"),
         ("lag = 1\n", "lag", "unknown key"),
+        ("time_scale = 0\n", "time_scale", "above 0"),
+        ("time_scale = 2\n", "time_scale", "between 0 and 1"),
     ],
 )
 def test_bad_values_name_the_file_and_the_key(
@@ -108,3 +110,26 @@ def test_the_command_exits_2_with_one_line(
         f"eventscope generate: {path}: thresholds.p99_processing_seconds: must be ≥ 0, not -2"
     )
     assert not (tmp_path / "out").exists()
+
+
+def test_time_scale_shortens_every_for_and_window_but_no_recorded_name(tmp_path: Path) -> None:
+    """A test stack's rules fire in seconds; production's (scale 1) keep ``5m`` and ``1h``."""
+    from eventscope.alerts import all_alerts, recordings
+    from eventscope.alerts.prometheus import slo_rule_file, threshold_rule_file
+
+    normal = load_config(write(tmp_path, "eventscope.toml", 'name = "x"\n'))
+    fast = load_config(write(tmp_path, "eventscope.toml", 'name = "x"\ntime_scale = 0.01\n'))
+    assert fast.time_scale == 0.01
+    expected = (
+        (normal, {"[5m]", "[1h]", "[3d]"}, {"10m", "2m", "3h"}),
+        (fast, {"[3s]", "[36s]", "[2592s]"}, {"6s", "1s", "108s"}),
+    )
+    for config, windows, fors in expected:
+        files = (threshold_rule_file(config), slo_rule_file(config))
+        rules = [r for f in files for g in f["groups"] for r in g["rules"]]
+        text = "\n".join(r["expr"] for r in rules)
+        assert all(w in text for w in windows), (windows, text)
+        assert fors <= {r["for"] for r in rules if "for" in r}
+    names = [[r.record for rs in recordings(c).values() for r in rs] for c in (normal, fast)]
+    assert names[0] == names[1]
+    assert "[5m]" not in "\n".join(a.expr for a in all_alerts(fast))

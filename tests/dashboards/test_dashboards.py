@@ -234,3 +234,19 @@ def test_links_point_at_generated_dashboards_and_panels(
             assert match, url
             assert int(match.group(2)) in ids[match.group(1)], url
             assert rule["annotations"]["runbook_url"].endswith(f"/{rule['alert']}.md")
+
+
+def test_a_panel_says_which_systems_cannot_report_its_metric(dashboards: list[dict]) -> None:
+    """A panel that stays empty for one broker says so (catalog.NOT_REPORTED), instead of
+    leaving a reader to guess between "broken" and "not available"."""
+    for metric in {m for (_, m) in catalog.NOT_REPORTED}:
+        described = [
+            panel["description"]
+            for board in dashboards
+            for panel in panels(board)
+            if any(metric.prometheus_name in t.get("expr", "") for t in panel.get("targets", []))
+        ]
+        assert described, metric.prometheus_name
+        for text in described:
+            for system in catalog.not_reported_by(metric):
+                assert f"{system}:" in text.split("Not reported by", 1)[-1], (system, text)

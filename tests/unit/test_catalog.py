@@ -154,3 +154,14 @@ def test_readme_documents_exactly_the_catalog() -> None:
         if line.startswith(("| `eventscope_", "| `messaging_"))
     }
     assert documented == EXPECTED_PROMETHEUS_NAMES
+
+
+def test_what_a_system_cannot_report_is_a_lag_metric_of_a_known_system() -> None:
+    """Only the broker-read metrics vary by system; the decorators' are the same everywhere."""
+    from eventscope.catalog import NOT_REPORTED, SYSTEMS, not_reported_by
+
+    names = {s.name for s in SYSTEMS}
+    for (system, metric), why in NOT_REPORTED.items():
+        assert system in names and metric.source == "lag" and why
+    assert set(not_reported_by(catalog.CONSUMER_REDELIVERED)) == {"kafka", "redis", "memory"}
+    assert not_reported_by(catalog.CONSUMER_LAG) == {}

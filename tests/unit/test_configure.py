@@ -142,3 +142,22 @@ def test_configure_twice_on_one_registry_is_fine(clean_env) -> None:
     configure(registry=registry, set_global=False, tracer_provider=TracerProvider())
     configure(registry=registry, set_global=False, tracer_provider=TracerProvider())
     handle({"headers": {}})
+
+
+def test_one_service_name_for_traces_and_metrics(clean_env) -> None:
+    """The name given in code, or OTEL_SERVICE_NAME when set, on spans and target_info."""
+    for env, expected in ((None, "from-code"), ("from-env", "from-env")):
+        if env is None:
+            clean_env.delenv("OTEL_SERVICE_NAME", raising=False)
+        else:
+            clean_env.setenv("OTEL_SERVICE_NAME", env)
+        registry = CollectorRegistry()
+        configuration = configure("from-code", registry=registry, set_global=False)
+        try:
+            resource = configuration.tracer_provider.resource  # type: ignore[attr-defined]
+            assert resource.attributes["service.name"] == expected
+            infos = [s for m in registry.collect() for s in m.samples if s.name == "target_info"]
+            assert [(s.labels["service_name"], s.value) for s in infos] == [(expected, 1)]
+        finally:
+            configuration.shutdown()
+            telemetry.reset()

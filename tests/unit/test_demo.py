@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from eventscope.demo import DemoOptions, run_demo
+from eventscope.demo.faults import Faults
 
 
 def test_a_drained_run_holds_its_invariants() -> None:
@@ -75,6 +76,9 @@ def test_cli_json_summary() -> None:
         (["--duration", "nan"], "--duration must be a finite number"),
         (["--duration=-inf"], "--duration must be a finite number"),
         (["--rate", "inf"], "--rate must be a finite number"),
+        (["--fault-window", "5"], "START:END"),
+        (["--fault-window", "9:3"], "START < END"),
+        (["--stall-group", "nobody"], "invalid choice"),
     ],
 )
 def test_bad_flags_exit_2_with_a_reason(flags: list[str], complaint: str) -> None:
@@ -82,3 +86,59 @@ def test_bad_flags_exit_2_with_a_reason(flags: list[str], complaint: str) -> Non
     assert done.returncode == 2
     assert complaint in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_refused_sends_are_counted_and_not_published() -> None:
+    result = run_demo(
+        DemoOptions(
+            messages=200, rate=5000, poison_rate=0, faults=Faults(producer_errors=0.3),
+            duplicate_rate=0.1, metrics_port=None,
+        ),
+        live=None,
+    )  # fmt: skip
+    assert result.published == 200
+    assert 30 < result.refused < 150
+    assert result.invariants_hold and result.drained
+
+
+def test_poison_follows_the_fault_window() -> None:
+    outside = Faults(window=(3600.0, 7200.0))
+    result = run_demo(
+        DemoOptions(messages=200, rate=5000, poison_rate=0.5, faults=outside, metrics_port=None),
+        live=None,
+    )
+    assert result.dead_lettered == 0 and result.invariants_hold
+
+
+def test_a_slow_group_is_slow_inside_its_handler() -> None:
+    slow = Faults(slow_group="shipping", slow_handler_ms=30)
+    result = run_demo(
+        DemoOptions(messages=40, rate=5000, poison_rate=0, faults=slow, metrics_port=None),
+        live=None,
+    )
+    assert result.p99_ms >= 30 and result.invariants_hold
+
+
+def test_a_stalled_group_consumes_nothing_until_its_window_closes() -> None:
+    stall = Faults(window=(0.0, 1.5), stall_group="billing")
+    options = DemoOptions(messages=20, rate=5000, poison_rate=0, faults=stall, metrics_port=None)
+    result = run_demo(options, live=None)
+    assert result.drained and result.invariants_hold
+    assert result.seconds >= 1.5
+    assert result.e2e_p99_ms >= 1000  # billing handled every order after the stall
+
+
+def test_sigterm_stops_publishing_and_the_run_drains() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "eventscope.cli", "demo", "--duration", "60", "--rate", "50",
+         "--metrics-port", "0", "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert process.stderr is not None
+    process.stderr.readline()  # "metrics on ...": the run has started
+    process.stderr.readline()  # the first summary line: a second of publishing
+    process.terminate()
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    summary = json.loads(out)
+    assert 0 < summary["published"] < 60 * 50 and summary["drained"]

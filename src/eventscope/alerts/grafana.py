@@ -26,7 +26,7 @@ from grafana_foundation_sdk.models.alerting import RelativeTimeRange
 from eventscope.alerts.definitions import burn_rate_alerts, threshold_alerts
 from eventscope.alerts.model import Alert
 from eventscope.alerts.prometheus import alert_labels, annotations
-from eventscope.config import Config
+from eventscope.config import Config, scaled_duration
 from eventscope.monitoring.links import uid as dashboard_uid
 
 EXPRESSION_DATASOURCE = "__expr__"
@@ -76,7 +76,7 @@ def _rule(alert: Alert, config: Config, group: str) -> dict[str, Any]:
         .rule_group(group)
         .condition("B")
         .queries([query, condition])
-        .for_val(alert.for_)
+        .for_val(scaled_duration(alert.for_, config.time_scale))
         .labels(alert_labels(alert, config))
         .annotations(notes)
         .no_data_state("OK")

@@ -14,7 +14,7 @@ from typing import Any
 
 from eventscope.alerts.definitions import burn_rate_alerts, threshold_alerts
 from eventscope.alerts.model import Alert
-from eventscope.config import Config
+from eventscope.config import Config, scaled_duration
 from eventscope.monitoring import (
     RecordedNames,
     Recording,
@@ -62,7 +62,7 @@ def _rule(alert: Alert, config: Config) -> dict[str, Any]:
     return {
         "alert": alert.name,
         "expr": alert.expr,
-        "for": alert.for_,
+        "for": scaled_duration(alert.for_, config.time_scale),
         "labels": alert_labels(alert, config),
         "annotations": annotations(alert, config),
     }

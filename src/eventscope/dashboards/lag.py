@@ -60,6 +60,13 @@ class _Context:
         return signals.stalled(self.scope, self.config.thresholds.stalled_after)
 
 
+def _described(metric: catalog.Metric) -> str:
+    """The metric's help, and the systems that cannot produce it (their panel stays empty)."""
+    missing = catalog.not_reported_by(metric)
+    gaps = "; ".join(f"{system}: {why}" for system, why in sorted(missing.items()))
+    return f"{metric.help} Not reported by {gaps}." if gaps else metric.help
+
+
 def consumer_lag(config: Config) -> GeneratedDashboard:
     board = new_board(
         config,
@@ -205,7 +212,8 @@ def _progress(board: Board, c: _Context) -> None:
             f"Partitions that had lag throughout the last {c.config.thresholds.stalled_after} "
             "while the group's committed position never moved: the consumer is stuck, not "
             "slow. The value is the smallest lag in that time.",
-            Query(c.stalled, instant=True),
+            # An empty table reads as "No data"; a single 0 row says nothing is stalled.
+            Query(f"({c.stalled}) or vector(0)", instant=True),
             COUNT,
         ),
         width=12,
@@ -214,7 +222,7 @@ def _progress(board: Board, c: _Context) -> None:
         LagPanel.PENDING,
         time_series(
             "Delivered, not acknowledged",
-            catalog.CONSUMER_PENDING.help,
+            _described(catalog.CONSUMER_PENDING),
             [Query(signals.pending(scope, BY_GROUP), GROUP_LEGEND)],
             COUNT,
         ),
@@ -238,7 +246,7 @@ def _groups(board: Board, c: _Context) -> None:
         LagPanel.REDELIVERED,
         time_series(
             "Redelivered",
-            catalog.CONSUMER_REDELIVERED.help,
+            _described(catalog.CONSUMER_REDELIVERED),
             [Query(signals.redelivered(c.scope, BY_GROUP), GROUP_LEGEND)],
             COUNT,
         ),

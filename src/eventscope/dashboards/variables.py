@@ -64,6 +64,7 @@ def panel_scope(config: Config, with_service: bool) -> Scope:
         destination=reference(DESTINATION_VARIABLE),
         dead_letter_destination=config_scope(config).dead_letter_destination,
         group=reference(GROUP_VARIABLE),
+        time_scale=config.time_scale,
     )
 
 

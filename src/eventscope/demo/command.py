@@ -5,12 +5,16 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import signal
 import sys
+import threading
 
 from eventscope.catalog import MEMORY
+from eventscope.demo.faults import Faults
 from eventscope.demo.runner import DemoOptions, DemoResult, run_demo
 from eventscope.demo.transport import TRANSPORTS
 from eventscope.errors import UsageError
+from eventscope.example.system import GROUPS, TOPIC
 
 
 def _positive(kind: type, name: str, allow_zero: bool = False):
@@ -33,6 +37,43 @@ def _fraction(text: str) -> float:
     if value >= 1:
         raise argparse.ArgumentTypeError("a rate must be below 1")
     return value
+
+
+def _window(text: str) -> tuple[float, float]:
+    start, sep, end = text.partition(":")
+    try:
+        window = (float(start), float(end))
+    except ValueError:
+        window = None
+    if not sep or window is None or not 0 <= window[0] < window[1] < math.inf:
+        raise argparse.ArgumentTypeError(f"expected START:END seconds, START < END, not {text!r}")
+    return window
+
+
+def _fault_arguments(parser: argparse.ArgumentParser) -> None:
+    faults = parser.add_argument_group(
+        "faults", "what to break, and when (--poison-rate follows --fault-window too)"
+    )
+    faults.add_argument(
+        "--fault-window",
+        type=_window,
+        metavar="START:END",
+        help="faults are on from START to END seconds after the run starts (default: always)",
+    )
+    faults.add_argument("--stall-group", choices=GROUPS, help="this group stops consuming")
+    faults.add_argument("--slow-group", choices=GROUPS, help="this group's handler turns slow")
+    faults.add_argument(
+        "--slow-handler-ms",
+        type=_positive(float, "--slow-handler-ms", True),
+        default=250.0,
+        help="what the slow group's handler adds to each message (default 250)",
+    )
+    faults.add_argument(
+        "--producer-errors",
+        type=_fraction,
+        default=0.0,
+        help="share of sends the broker refuses (default 0)",
+    )
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -83,6 +124,25 @@ def register(commands: argparse._SubParsersAction) -> None:
         default=0.01,
         help="share of orders the publisher sends twice, as after a timeout (default 0.01)",
     )
+    parser.add_argument(
+        "--gateway-failure-rate",
+        type=_fraction,
+        default=0.03,
+        help="share of billing attempts the simulated payment gateway times out (default 0.03)",
+    )
+    parser.add_argument(
+        "--topic", default=TOPIC, help=f"the topic's name on the broker (default {TOPIC})"
+    )
+    parser.add_argument(
+        "--vhost",
+        help="RabbitMQ: the virtual host the run creates and deletes (default: a new one)",
+    )
+    parser.add_argument(
+        "--no-lag-watch",
+        action="store_true",
+        help="do not export lag from the demo (a standalone `eventscope lag serve` does)",
+    )
+    _fault_arguments(parser)
     parser.add_argument("--partitions", type=_positive(int, "--partitions"), default=3)
     parser.add_argument(
         "--metrics-port",
@@ -124,7 +184,8 @@ def _run(args: argparse.Namespace) -> int:
         messages = 500
     if args.metrics_port > 65535:
         raise UsageError(f"--metrics-port {args.metrics_port} is not a TCP port")
-    connection = {k: v for k, v in (("bootstrap", args.bootstrap), ("url", args.url)) if v}
+    flags = (("bootstrap", args.bootstrap), ("url", args.url), ("vhost", args.vhost))
+    connection = {k: v for k, v in flags if v}
     options = DemoOptions(
         broker=args.broker,
         connection=connection,
@@ -139,8 +200,22 @@ def _run(args: argparse.Namespace) -> int:
         outbox=args.outbox,
         dedup_store=args.dedup_store,
         instances=args.instances,
+        topic=args.topic,
+        lag_watch=not args.no_lag_watch,
+        gateway_failure_rate=args.gateway_failure_rate,
+        faults=Faults(
+            window=args.fault_window,
+            stall_group=args.stall_group,
+            slow_group=args.slow_group,
+            slow_handler_ms=args.slow_handler_ms if args.slow_group else 0.0,
+            producer_errors=args.producer_errors,
+        ),
     )
-    result = run_demo(options)
+    stop = threading.Event()
+    # SIGTERM (a supervisor, a test) ends publishing; the run drains and reports as usual.
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    result = run_demo(options, stop=stop)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
     else:
@@ -152,6 +227,7 @@ def _print_summary(result: DemoResult, out=sys.stdout) -> None:
     print(f"\neventscope demo — order system on {result.broker} ({result.destination})", file=out)
     rows = [
         ("published", result.published),
+        ("refused by the broker", result.refused),
         ("processed (all groups ok)", result.processed),
         ("dead-lettered", result.dead_lettered),
         ("retried deliveries", result.retried),

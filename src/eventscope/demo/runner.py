@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, TextIO
 
-from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import CollectorRegistry
 
 from eventscope import catalog
 from eventscope.demo import stats
 from eventscope.demo.durable import DemoOutbox, dedup_store
+from eventscope.demo.faults import Faults, FaultyTransport, SendRefused
 from eventscope.demo.tally import TraceTally
 from eventscope.demo.transport import create_transport
 from eventscope.demo.tree import render_trace
@@ -23,6 +25,9 @@ from eventscope.example import OrderSystem, make_order
 from eventscope.example.system import GROUPS, TOPIC
 from eventscope.instrumentation import DedupStore, configure, telemetry
 from eventscope.instrumentation.headers import EVENT_ID
+
+SERVICE_NAME = "eventscope-demo"
+"""The demo's ``service.name`` on traces, metrics and logs (``OTEL_SERVICE_NAME`` wins)."""
 
 
 @dataclass
@@ -47,6 +52,16 @@ class DemoOptions:
     ``postgresql://``) instead of each instance's memory."""
     instances: int = 1
     """Consumer instances per group."""
+    topic: str = TOPIC
+    """The topic's name to ask the broker for (a run may still get another, see
+    :meth:`~eventscope.demo.transport.Transport.reserve`)."""
+    lag_watch: bool = True
+    """Export the broker's lag from this process; off when a standalone
+    ``eventscope lag serve`` watches the same broker (two exports would add up)."""
+    gateway_failure_rate: float = 0.03
+    """Share of billing attempts the simulated payment gateway times out (retried)."""
+    faults: Faults = field(default_factory=Faults)
+    """Faults injected during the run; ``poison_rate`` follows their window too."""
 
 
 @dataclass
@@ -57,6 +72,8 @@ class DemoResult:
     virtual_host: str | None
     """The RabbitMQ virtual host the run created (and removed); None elsewhere."""
     published: int
+    refused: int
+    """Sends the broker refused (injected producer errors): not published."""
     resent: int
     processed: int
     retried: int
@@ -102,22 +119,31 @@ def _check_instances(options: DemoOptions) -> None:
 
 
 class _Demo:
-    def __init__(self, options: DemoOptions, live: TextIO | None) -> None:
+    def __init__(
+        self, options: DemoOptions, live: TextIO | None, stop: threading.Event | None
+    ) -> None:
         _check_instances(options)
         self.options = options
         self.live = live
+        self.stop = stop or threading.Event()
         self.registry = CollectorRegistry()
-        self.transport = create_transport(
-            options.broker, {**options.connection, "partitions": options.partitions}
+        self.random = random.Random(options.seed)
+        self.started = time.monotonic()
+        self.transport = FaultyTransport(
+            create_transport(
+                options.broker, {**options.connection, "partitions": options.partitions}
+            ),
+            options.faults,
+            self.started,
+            self.random.random,
         )
         try:
-            self.topic = self.transport.reserve(TOPIC)
+            self.topic = self.transport.reserve(options.topic)
             self.tally = TraceTally(self.topic)
             self.configuration = configure(
-                "eventscope-demo",
+                SERVICE_NAME,
                 registry=self.registry,
                 metrics_port=options.metrics_port,
-                tracer_provider=TracerProvider(),
                 span_processors=[self.tally],
                 set_global=False,
             )
@@ -127,7 +153,8 @@ class _Demo:
         self.outbox: DemoOutbox | None = None
         self._forget_store: Callable[[], None] | None = None
         try:
-            self.configuration.watch(self.transport)
+            if options.lag_watch:
+                self.configuration.watch(self.transport.wrapped)
             deduplicate: int | DedupStore = 100_000
             if options.dedup_store:
                 deduplicate, self._forget_store = dedup_store(options.dedup_store)
@@ -135,6 +162,8 @@ class _Demo:
                 self.transport,
                 seed=options.seed,
                 topic=self.topic,
+                gateway_failure_rate=options.gateway_failure_rate,
+                extra_work_ms=self.transport.extra_work_ms,
                 deduplicate=deduplicate,
                 instances=options.instances,
             )
@@ -143,10 +172,9 @@ class _Demo:
         except BaseException:
             self.close()
             raise
-        self.random = random.Random(options.seed)
         self.published = 0
+        self.refused = 0
         self.resent = 0
-        self.started = time.monotonic()
 
     def close(self) -> None:
         """Stop everything this run started and remove what it created."""
@@ -180,7 +208,7 @@ class _Demo:
 
     def _should_publish(self) -> bool:
         o = self.options
-        if o.messages is not None and self.published >= o.messages:
+        if self.stop.is_set() or (o.messages is not None and self.published >= o.messages):
             return False
         return o.duration is None or time.monotonic() - self.started < o.duration
 
@@ -188,22 +216,28 @@ class _Demo:
         interval = 1.0 / self.options.rate if self.options.rate > 0 else 0.0
         next_tick = time.monotonic() + 1.0
         while self._should_publish():
-            poison = self.random.random() < self.options.poison_rate
-            payload = make_order(self.published, self.random, poison=poison)
+            poisoning = self.options.faults.active(self.started)
+            poison = poisoning and self.random.random() < self.options.poison_rate
+            payload = make_order(self.published + self.refused, self.random, poison=poison)
             headers: dict[str, str] = {}
-            self.place_order(payload, headers)
-            self.published += 1
-            if self.random.random() < self.options.duplicate_rate:
-                # The publisher "timed out" waiting for the broker and sent again:
-                # same event id, so the consumers must recognise a duplicate.
-                self.place_order(payload, {EVENT_ID: headers[EVENT_ID]})
-                self.resent += 1
+            try:
+                self.place_order(payload, headers)
+            except SendRefused:
+                self.refused += 1
+            else:
+                self.published += 1
+                if self.random.random() < self.options.duplicate_rate:
+                    # The publisher "timed out" waiting for the broker and sent again:
+                    # same event id, so the consumers must recognise a duplicate.
+                    with contextlib.suppress(SendRefused):
+                        self.place_order(payload, {EVENT_ID: headers[EVENT_ID]})
+                        self.resent += 1
             now = time.monotonic()
             if now >= next_tick:
                 tick()
                 next_tick = now + 1.0
             if interval:
-                delay = self.started + self.published * interval - now
+                delay = self.started + (self.published + self.refused) * interval - now
                 if delay > 0:
                     time.sleep(delay)
 
@@ -259,6 +293,7 @@ class _Demo:
             destination=self.topic,
             virtual_host=self.transport.virtual_host,
             published=self.published,
+            refused=self.refused,
             resent=self.resent,
             processed=processed,
             retried=stats.outcome_count(r, self.topic, "retry"),
@@ -280,9 +315,14 @@ class _Demo:
         )
 
 
-def run_demo(options: DemoOptions, live: TextIO | None = sys.stderr) -> DemoResult:
-    """Publish, drain, and report; ``live`` gets one summary line per second."""
-    demo = _Demo(options, live)
+def run_demo(
+    options: DemoOptions, live: TextIO | None = sys.stderr, stop: threading.Event | None = None
+) -> DemoResult:
+    """Publish, drain, and report; ``live`` gets one summary line per second.
+
+    Setting ``stop`` ends publishing early (the run still drains and reports).
+    """
+    demo = _Demo(options, live, stop)
     try:
         demo.start()
         if live is not None and demo.configuration.metrics_port is not None:

@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import SpanKind, StatusCode
 
 from eventscope.catalog import Attr
 
@@ -49,7 +49,8 @@ class TraceTally(SpanProcessor):
                 return
             event = self._events[event_id]
             if span.kind is SpanKind.PRODUCER:
-                event.producer_span = span.context.span_id
+                if span.status.status_code is not StatusCode.ERROR:  # a refused send sent nothing
+                    event.producer_span = span.context.span_id
             elif span.kind is SpanKind.CONSUMER:
                 if span.parent is not None:
                     event.consumer_parents.add(span.parent.span_id)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import random
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from eventscope.example.events import Order
@@ -48,11 +49,13 @@ class OrderSystem:
         topic: str = TOPIC,
         deduplicate: int | DedupStore = 100_000,
         instances: int = 1,
+        extra_work_ms: Callable[[str], float] | None = None,
     ) -> None:
         self.transport = transport
         self.topic = topic
         self.gateway_failure_rate = gateway_failure_rate
         self.work = work
+        self.extra_work_ms = extra_work_ms
         self._random = random.Random(seed)
         self._random_lock = threading.Lock()
         self.charged: set[str] = set()
@@ -78,9 +81,12 @@ class OrderSystem:
         with self._random_lock:
             return self._random.random()
 
-    def _work(self, low_ms: float, high_ms: float) -> None:
-        if self.work:
-            time.sleep((low_ms + (high_ms - low_ms) * self._chance()) / 1000)
+    def _work(self, group: str, low_ms: float, high_ms: float) -> None:
+        """Simulated work; ``extra_work_ms(group)`` adds to it (a dependency turned slow)."""
+        extra = self.extra_work_ms(group) if self.extra_work_ms is not None else 0.0
+        if self.work or extra:
+            usual = low_ms + (high_ms - low_ms) * self._chance() if self.work else 0.0
+            time.sleep((usual + extra) / 1000)
 
     def _send(self, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
         self.transport.publish(
@@ -89,12 +95,12 @@ class OrderSystem:
 
     def _bill(self, message: Any) -> None:
         order = Order.from_payload(self.transport.decode(message))
-        self._work(0.5, 3.0)
+        self._work(BILLING, 0.5, 3.0)
         if self._chance() < self.gateway_failure_rate:
             raise GatewayTimeout(f"payment gateway timed out for {order.order_id}")
         self.charged.add(order.order_id)
 
     def _ship(self, message: Any) -> None:
         order = Order.from_payload(self.transport.decode(message))
-        self._work(0.2, 1.0)
+        self._work(SHIPPING, 0.2, 1.0)
         self.shipped.add(order.order_id)

@@ -191,8 +191,10 @@ def configure(
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-    resource_attrs = {SERVICE_NAME: service_name} if service_name else {}
-    resource = Resource.create(resource_attrs)
+    # The name given in code is the default; OTEL_SERVICE_NAME, when set, wins for every
+    # signal alike (the SDK would otherwise let the code's name beat the environment).
+    named = service_name and not os.environ.get("OTEL_SERVICE_NAME")
+    resource = Resource.create({SERVICE_NAME: service_name} if named else {})
     closers: list[Any] = []
     sdk_disabled = _env_flag("OTEL_SDK_DISABLED")
 
@@ -224,6 +226,7 @@ def configure(
             recorders.append(prometheus_recorder(prom_registry, bounds))
         except ValueError as exc:
             raise UsageError(str(exc)) from None
+        closers.append(_export_target_info(prom_registry, resource.attributes))
         if metrics_port is not None:
             try:
                 server, _thread = start_http_server(metrics_port, metrics_address, prom_registry)
@@ -254,6 +257,30 @@ def configure(
     tracer = tp.get_tracer(telemetry.INSTRUMENTATION_NAME, __version__)
     telemetry.install(tracer, recorder, tracing=tracing)
     return Configuration(tp, recorder, prom_registry, port, own_mp, closers)
+
+
+class _TargetInfo:
+    """``target_info``: the resource (``service_name``...) on the Prometheus endpoint, as
+    OpenTelemetry's Prometheus compatibility rules write it, so metrics name the same
+    service as the traces."""
+
+    def __init__(self, attributes: Mapping[str, Any]) -> None:
+        self.labels = {key.replace(".", "_"): str(value) for key, value in attributes.items()}
+
+    def collect(self) -> Any:
+        from prometheus_client.core import InfoMetricFamily
+
+        yield InfoMetricFamily("target", "Target metadata", value=self.labels)
+
+
+def _export_target_info(registry: CollectorRegistry, attributes: Mapping[str, Any]) -> Any:
+    """Register ``target_info`` in ``registry``; returns what unregisters it."""
+    info = _TargetInfo(attributes)
+    try:
+        registry.register(info)
+    except ValueError:  # another configure() in this process already exports one
+        return lambda: None
+    return lambda: registry.unregister(info)
 
 
 def metrics_asgi_app(registry: CollectorRegistry | None = None) -> Any:

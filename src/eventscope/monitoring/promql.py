@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from eventscope import catalog
 from eventscope.catalog import Attr, Metric
-from eventscope.config import Config
+from eventscope.config import Config, scaled_duration
 
 JOB = "job"
 LE = "le"
@@ -80,6 +80,12 @@ class Scope:
     dead_letter_destination: str | None = None
     group: str | None = None
     lag_target: str | None = None
+    time_scale: float = 1.0
+    """Multiplies every fixed range window (``[5m]``; never a Grafana ``$__...`` one)."""
+
+    def window(self, window: str) -> str:
+        """The range written for ``window`` under this scope's :attr:`time_scale`."""
+        return window if window.startswith("$") else scaled_duration(window, self.time_scale)
 
     def matchers(self, metric: Metric) -> list[Matcher]:
         labels = set(metric.prometheus_labels)
@@ -109,7 +115,7 @@ def series(
         raise ValueError(f"{metric.prometheus_name} has no label {sorted(unknown)}")
     matchers = [m.render() for m in (*scope.matchers(metric), *extra)]
     text = metric.series(suffix) + ("{" + ", ".join(matchers) + "}" if matchers else "")
-    return f"{text}[{window}]" if window else text
+    return f"{text}[{scope.window(window)}]" if window else text
 
 
 def by(labels: Iterable[str]) -> str:
@@ -128,4 +134,5 @@ def config_scope(config: Config) -> Scope:
         dead_letter_destination=any_of(config.dead_letter_destinations),
         group=any_of(config.consumer_groups),
         lag_target=any_of(config.lag_targets),
+        time_scale=config.time_scale,
     )

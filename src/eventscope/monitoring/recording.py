@@ -116,5 +116,9 @@ def slo_recordings(
         rules.append(Recording(names.slo_latency(window), expr, FLOW))
     shortest = SLO_WINDOWS[0]
     for name in (names.slo_errors, names.slo_latency):
-        rules.append(Recording(name(period), f"avg_over_time({name(shortest)}[{period}])", FLOW))
+        rules.append(
+            Recording(
+                name(period), f"avg_over_time({name(shortest)}[{scope.window(period)}])", FLOW
+            )
+        )
     return rules

@@ -151,10 +151,11 @@ def commit_rate(scope: Scope, window: str, labels: Iterable[str] = PARTITIONED) 
     return _sum(labels, f"deriv({series(catalog.CONSUMER_POSITION, scope, window=window)})")
 
 
-def lag_floor(scope: Scope, window: str) -> str:
-    """The smallest lag of each partition over ``window``: above 0 means never caught up."""
+def lag_floor(scope: Scope, window: str, labels: Iterable[str] = PARTITIONED) -> str:
+    """The smallest lag of each partition (or group) over ``window``: above 0 means
+    never caught up."""
     lag = series(catalog.CONSUMER_LAG, scope, window=window)
-    return f"min {by(PARTITIONED)} (min_over_time({lag}))"
+    return f"min {by(labels)} (min_over_time({lag}))"
 
 
 def position_changes(scope: Scope, window: str) -> str:
@@ -187,20 +188,37 @@ def invalid_header_rate(
     scope: Scope, window: str, labels: Iterable[str] = (*FLOW, HEADER, HEADER_PROBLEM)
 ) -> str:
     """Headers consumers did not believe (a forged publish time, a malformed attempt)."""
-    return _sum(labels, _rate(catalog.INVALID_HEADERS, scope, window))
+    labels = tuple(labels)
+    rate = _sum(labels, _rate(catalog.INVALID_HEADERS, scope, window))
+    return _or_zero_per_consumer(rate, scope, window, labels)
 
 
 # --- dead letters -------------------------------------------------------------------
 
 
+def _or_zero_per_consumer(expr: str, scope: Scope, window: str, labels: Iterable[str]) -> str:
+    """``expr``, or 0 for every consumer that handled messages and counted nothing.
+
+    A dead-letter or invalid-header counter has no series until its first event (its
+    reason or header is not known before), so a healthy consumer would show "No data";
+    the consumers' own traffic supplies the zeros (without those labels).
+    """
+    known = [label for label in labels if label not in (REASON, HEADER, HEADER_PROBLEM)]
+    zero = _sum(known, _rate(catalog.CONSUMED_MESSAGES, scope, window))
+    return f"({expr} or 0 * {zero})"
+
+
 def dead_letter_rate(scope: Scope, window: str, labels: Iterable[str] = CONSUMER) -> str:
-    return _sum(labels, _rate(catalog.DEAD_LETTER_MESSAGES, scope, window))
+    labels = tuple(labels)
+    rate = _sum(labels, _rate(catalog.DEAD_LETTER_MESSAGES, scope, window))
+    return _or_zero_per_consumer(rate, scope, window, labels)
 
 
 def dead_letters_in(scope: Scope, window: str, labels: Iterable[str] = (REASON,)) -> str:
     """Messages dead-lettered during ``window`` (``$__range`` on a dashboard)."""
+    labels = tuple(labels)
     increase = f"increase({series(catalog.DEAD_LETTER_MESSAGES, scope, window=window)})"
-    return f"sort_desc({_sum(labels, increase)})"
+    return f"sort_desc({_or_zero_per_consumer(_sum(labels, increase), scope, window, labels)})"
 
 
 def dead_letter_depth(scope: Scope, labels: Iterable[str] = DEAD_LETTER_QUEUE) -> str:
@@ -215,7 +233,9 @@ def lag_target_up(scope: Scope) -> str:
 
 
 def lag_collection_errors(scope: Scope, window: str) -> str:
-    return _sum((*LAG_EXPORTER, ERROR_TYPE), _rate(catalog.LAG_COLLECTION_ERRORS, scope, window))
+    """Failed collections per second; 0 (without an error type) for a target that never failed."""
+    errors = _sum((*LAG_EXPORTER, ERROR_TYPE), _rate(catalog.LAG_COLLECTION_ERRORS, scope, window))
+    return f"({errors} or 0 * {lag_target_up(scope)})"
 
 
 def lag_collection_duration(scope: Scope) -> str:

@@ -94,21 +94,26 @@ def consumer_lag_seconds_high(config: Config) -> Alert:
 
 
 def consumer_lag_growing(config: Config) -> Alert:
-    growth = signals.lag_growth(config_scope(config), GROWTH_WINDOW)
+    scope = config_scope(config)
+    growth = signals.lag_growth(scope, GROWTH_WINDOW)
+    # A group whose lag touched zero in the window kept up (a healthy group's lag
+    # wobbles between 0 and a few messages, and its slope with it).
+    floor = signals.lag_floor(scope, GROWTH_WINDOW, signals.FLOW)
     return Alert(
         name="EventscopeConsumerLagGrowing",
-        expr=f"{growth} > 0",
+        expr=f"{growth} > 0 and {floor} > 0",
         for_="30m",
         severity=WARNING,
         summary=f"Lag of {label(GROUP)} on {label(DESTINATION)} keeps growing",
         description=f"The lag of consumer group {WHERE} has grown for 30 minutes "
         f"without pause (now by {value('%.3g')} messages per second).",
         panel=LagPanel.GROWTH,
-        signals=(growth,),
+        signals=(growth, floor),
         link_variables=FLOW_LINK,
         runbook=Runbook(
             meaning="Over every 15-minute window of the last half hour, the group "
-            "fell further behind: it consumes more slowly than producers publish.",
+            "fell further behind and never caught up: it consumes more slowly than "
+            "producers publish.",
             impact="Nothing yet, perhaps: this is the early warning before the lag "
             "thresholds. Left alone, lag grows until they fire.",
             investigate=LAG_LOOK,

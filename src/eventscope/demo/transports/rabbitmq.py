@@ -57,6 +57,16 @@ class _Management:
         self.base, user, password, _ = management_endpoint(url)
         self._auth = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
+    def exists(self, path: str) -> bool:
+        """Whether GET ``path`` finds something (404: no)."""
+        try:
+            self.call("GET", path)
+        except UsageError as exc:
+            if isinstance(exc.__cause__, urllib.error.HTTPError) and exc.__cause__.code == 404:
+                return False
+            raise
+        return True
+
     def call(self, method: str, path: str, body: dict | None = None) -> None:
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(self.base + path, data=data, method=method)
@@ -126,8 +136,8 @@ class _Subscription:
 class RabbitMQTransport(BrokerTransport):
     system = RABBITMQ.name
 
-    def __init__(self, url: str) -> None:
-        self.virtual_host = f"eventscope-demo-{uuid.uuid4().hex[:8]}"
+    def __init__(self, url: str, vhost: str | None = None) -> None:
+        self.virtual_host = vhost or f"eventscope-demo-{uuid.uuid4().hex[:8]}"
         self.management = _Management(url)
         self.parameters = pika.URLParameters(url)
         self.parameters.virtual_host = self.virtual_host
@@ -136,8 +146,16 @@ class RabbitMQTransport(BrokerTransport):
         self.published: dict[str, int] = {}
         self.subscriptions: dict[tuple[str, str], _Subscription] = {}
         self.topics: dict[str, list[str]] = {}
-        self.collector = RabbitMQCollector(url, vhost=self.virtual_host, groups=[], dead_letters=[])
+        self.collector = RabbitMQCollector(
+            url, vhost=self.virtual_host, groups=[], dead_letters=[]
+        )
         quoted = urllib.parse.quote(self.virtual_host, safe="")
+        if self.management.exists(f"/api/vhosts/{quoted}"):
+            # The run deletes the virtual host it used at the end: never one it did not make.
+            raise UsageError(
+                f"RabbitMQ virtual host {self.virtual_host!r} already exists; the demo "
+                "creates its virtual host and deletes it at the end, so name a new one"
+            )
         self.management.call("PUT", f"/api/vhosts/{quoted}", {})
         user = urllib.parse.quote(self.parameters.credentials.username, safe="")
         self.management.call(
@@ -258,4 +276,4 @@ def create(options: dict[str, Any]) -> RabbitMQTransport:
     url = options.get("url") or DEFAULT_URL
     if not url.startswith(("amqp://", "amqps://")):
         raise UsageError(f"--url {url!r}: expected amqp://user:password@host:5672/")
-    return RabbitMQTransport(url)
+    return RabbitMQTransport(url, options.get("vhost"))
