@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import urllib.request
 from wsgiref.util import setup_testing_defaults
 
@@ -144,20 +147,30 @@ def test_configure_twice_on_one_registry_is_fine(clean_env) -> None:
     handle({"headers": {}})
 
 
-def test_one_service_name_for_traces_and_metrics(clean_env) -> None:
-    """The name given in code, or OTEL_SERVICE_NAME when set, on spans and target_info."""
-    for env, expected in ((None, "from-code"), ("from-env", "from-env")):
-        if env is None:
-            clean_env.delenv("OTEL_SERVICE_NAME", raising=False)
-        else:
-            clean_env.setenv("OTEL_SERVICE_NAME", env)
-        registry = CollectorRegistry()
-        configuration = configure("from-code", registry=registry, set_global=False)
-        try:
-            resource = configuration.tracer_provider.resource  # type: ignore[attr-defined]
-            assert resource.attributes["service.name"] == expected
-            infos = [s for m in registry.collect() for s in m.samples if s.name == "target_info"]
-            assert [(s.labels["service_name"], s.value) for s in infos] == [(expected, 1)]
-        finally:
-            configuration.shutdown()
-            telemetry.reset()
+_SERVICE_NAMES = """
+from prometheus_client import CollectorRegistry
+from eventscope.instrumentation import configure
+
+registry = CollectorRegistry()
+configuration = configure("from-code", registry=registry)
+infos = [s for m in registry.collect() for s in m.samples if s.name == "target_info"]
+print(configuration.tracer_provider.resource.attributes["service.name"])
+print(*[s.labels["service_name"] for s in infos])
+"""
+
+
+@pytest.mark.parametrize(("env", "expected"), [(None, "from-code"), ("from-env", "from-env")])
+def test_one_service_name_for_traces_and_metrics(clean_env, env, expected) -> None:
+    """The name given in code, or OTEL_SERVICE_NAME when set, on spans and target_info.
+
+    In a process of its own: the global tracer provider another test set would be reused.
+    """
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    if env is not None:
+        environment["OTEL_SERVICE_NAME"] = env
+    done = subprocess.run(
+        [sys.executable, "-c", _SERVICE_NAMES],
+        env=environment, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [expected, expected]
