@@ -174,3 +174,40 @@ def test_one_service_name_for_traces_and_metrics(clean_env, env, expected) -> No
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == [expected, expected]
+
+
+_ADOPTED_PROVIDER = """
+from opentelemetry import trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from prometheus_client import CollectorRegistry
+from eventscope.instrumentation import configure
+
+trace.set_tracer_provider(TracerProvider(resource=Resource.create({"service.name": "set-first"})))
+for set_global in (True, False):
+    registry = CollectorRegistry()
+    configuration = configure("from-code", registry=registry, set_global=set_global)
+    infos = [s for m in registry.collect() for s in m.samples if s.name == "target_info"]
+    print(
+        configuration.tracer_provider is trace.get_tracer_provider(),
+        configuration.tracer_provider.resource.attributes["service.name"],
+        *[s.labels["service_name"] for s in infos],
+    )
+    configuration.shutdown()
+"""
+
+
+def test_a_global_provider_already_set_names_the_metrics_too(clean_env) -> None:
+    """configure() adopts an SDK provider set before it, and its metrics then carry that
+    provider's service name, not the one given in code: one name per process.  Without
+    set_global it keeps a provider of its own and touches nothing global."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    done = subprocess.run(
+        [sys.executable, "-c", _ADOPTED_PROVIDER],
+        env=environment, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "True set-first set-first",
+        "False from-code from-code",
+    ]

@@ -178,8 +178,10 @@ def configure(
     ``otlp``.  ``OTEL_SERVICE_NAME`` and ``OTEL_RESOURCE_ATTRIBUTES`` fill the
     resource; ``OTEL_SDK_DISABLED=true`` leaves tracing to the global providers.
     ``tracer_provider``/``meter_provider`` use the given providers instead of
-    creating or finding one.  ``buckets`` chooses histogram boundaries by metric name,
-    e.g. ``{"eventscope_end_to_end_duration_seconds": [0.5, 1, 2, 5, 10, 30]}`` for a
+    creating or finding one; an SDK tracer provider given (or already global, when
+    ``set_global``) names the service for the metrics too, so one process has one name.
+    ``buckets`` chooses histogram boundaries by metric name, e.g.
+    ``{"eventscope_end_to_end_duration_seconds": [0.5, 1, 2, 5, 10, 30]}`` for a
     2 s objective (give the generator the same list: ``[slo] latency_buckets``).
     """
     try:
@@ -199,11 +201,21 @@ def configure(
     sdk_disabled = _env_flag("OTEL_SDK_DISABLED")
 
     tp = tracer_provider or trace.get_tracer_provider()
-    if tracer_provider is None and not sdk_disabled and not isinstance(tp, TracerProvider):
+    # Without set_global, a provider of our own: adopting the process's global one would
+    # attach our span processors to it and take its service name.
+    private = tracer_provider is None and not set_global
+    if (
+        tracer_provider is None
+        and not sdk_disabled
+        and (private or not isinstance(tp, TracerProvider))
+    ):
         tp = TracerProvider(resource=resource)
         if set_global:
             trace.set_tracer_provider(tp)
     if isinstance(tp, TracerProvider):
+        # One service name per process: the traces' provider (given, or the global one
+        # already set) names the service for the metrics too.
+        resource = tp.resource
         processors = list(span_processors)
         if (otlp if otlp is not None else _otlp_wanted("TRACES")) and not sdk_disabled:
             exporter = _otlp_span_exporter(asked=otlp is True)
