@@ -93,6 +93,8 @@ class Fault:
     """Orders per second of its demo."""
     cannot_fire: frozenset[tuple[str, str]] = frozenset()
     """(broker, alert name) pairs whose signal that broker cannot produce."""
+    outbox: bool = False
+    """Its demo writes through an outbox table (SQLite) and relays in-process."""
 
     def expected(self, broker: str) -> frozenset[tuple[str, str | None]]:
         return frozenset(a for a in self.alerts if (broker, a[0]) not in self.cannot_fire)
@@ -140,6 +142,16 @@ FAULTS: tuple[Fault, ...] = (
         ("--producer-errors", "0.3"),
         frozenset({("EventscopeProducerSendErrors", None)}),
     ),
+    Fault(
+        "stopped relay",
+        ("--stop-relay",),
+        frozenset(
+            {("EventscopeOutboxStuck", None), ("EventscopeOutboxGrowing", None)}
+            # The orders the relay held back reach the groups late: latency budget burns.
+            | {("EventscopeLatencyBudgetBurn", g) for g in GROUPS}
+        ),
+        outbox=True,
+    ),
 )
 POISON = next(f for f in FAULTS if f.name == "poison messages")
 UNREACHABLE = Fault("unreachable lag target", (), frozenset({("EventscopeLagExporterDown", None)}))
@@ -178,6 +190,8 @@ def fidelity_config(run: str) -> Config:
             p99_processing_seconds=1.0,
             send_error_ratio=0.01,
             stalled_after="10m",
+            outbox_waiting=20,
+            outbox_age_seconds=10,
         ),
     )
 
@@ -190,6 +204,11 @@ def lag_target(run: str, broker: str, fault: Fault) -> str:
     return f"{broker}-{topic(run, fault)}"
 
 
+def outbox_table(run: str, broker: str, fault: Fault) -> str:
+    """Its outbox alerts carry no broker, but this table name."""
+    return f"fid_{run}_{broker}_{fault.name.split()[0]}"
+
+
 @dataclass
 class Firing:
     alert: str
@@ -200,6 +219,7 @@ class Firing:
 
 @dataclass
 class Report:
+    run: str
     broker_faults: dict[tuple[str, str], Fault] = field(default_factory=dict)
     queries: int = 0
     empty: list[str] = field(default_factory=list)
@@ -220,9 +240,12 @@ class Report:
     def owner(self, labels: dict[str, str]) -> tuple[str, Fault] | None:
         system = labels.get("messaging_system", "")
         target = labels.get("eventscope_lag_target")
+        table = labels.get("eventscope_outbox_table")
         destination = labels.get("messaging_destination_name", "")
         for (broker, name), fault in self.broker_faults.items():
             if target is not None and target == name:
+                return broker, fault
+            if table is not None and table == outbox_table(self.run, broker, fault):
                 return broker, fault
             if system == broker and name in (destination, destination.removesuffix(".dlq")):
                 return broker, fault
@@ -304,7 +327,7 @@ class Report:
         return "\n".join(lines)
 
 
-def _demo_args(broker: str, run: str, fault: Fault, port: int) -> list[str]:
+def _demo_args(broker: str, run: str, fault: Fault, port: int, root: Path) -> list[str]:
     url = REDIS_URL if broker == "redis" else AMQP_URL
     args = [
         EVENTSCOPE, "demo", "--broker", broker, "--url", url, "--topic", topic(run, fault),
@@ -315,6 +338,9 @@ def _demo_args(broker: str, run: str, fault: Fault, port: int) -> list[str]:
     ]  # fmt: skip
     if broker == "rabbitmq":
         args += ["--vhost", f"{topic(run, fault)}-{broker}"]
+    if fault.outbox:
+        table = outbox_table(run, broker, fault)
+        args += ["--outbox", f"sqlite:///{root / table}.db", "--outbox-table", table]
     return args
 
 
@@ -445,7 +471,7 @@ def run_scenario(root: Path | None = None) -> Report:
     """The whole run (about two and a half minutes); the report says what happened."""
     run = uuid.uuid4().hex[:6]
     config = fidelity_config(run)
-    report = Report()
+    report = Report(run)
     files = (threshold_rule_file(config), slo_rule_file(config))
     rules = [r for f in files for g in f["groups"] for r in g["rules"] if "alert" in r]
     for name in {r["alert"] for r in rules}:
@@ -481,7 +507,7 @@ def run_scenario(root: Path | None = None) -> Report:
                 ports.append(port)
                 log = root / f"demo-{broker}-{topic(run, fault)}.log"
                 demos[(broker, fault.name)] = (
-                    start(_demo_args(broker, run, fault, port), log),
+                    start(_demo_args(broker, run, fault, port, root), log),
                     log,
                 )
         started = time.monotonic()

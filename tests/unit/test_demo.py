@@ -79,6 +79,7 @@ def test_cli_json_summary() -> None:
         (["--fault-window", "5"], "START:END"),
         (["--fault-window", "9:3"], "START < END"),
         (["--stall-group", "nobody"], "invalid choice"),
+        (["--stop-relay", "--fault-window", "1:2"], "--stop-relay needs --outbox"),
     ],
 )
 def test_bad_flags_exit_2_with_a_reason(flags: list[str], complaint: str) -> None:
@@ -126,6 +127,20 @@ def test_a_stalled_group_consumes_nothing_until_its_window_closes() -> None:
     assert result.drained and result.invariants_hold
     assert result.seconds >= 1.5
     assert result.e2e_p99_ms >= 1000  # billing handled every order after the stall
+
+
+def test_a_stopped_relay_holds_every_order_in_the_outbox_until_its_window_closes(
+    tmp_path,
+) -> None:
+    stopped = Faults(window=(0.0, 1.5), stop_relay=True)
+    options = DemoOptions(
+        messages=20, rate=5000, poison_rate=0, faults=stopped, metrics_port=None,
+        outbox=f"sqlite:///{tmp_path / 'outbox.db'}",
+    )  # fmt: skip
+    result = run_demo(options, live=None)
+    assert result.drained and result.invariants_hold and result.outbox_pending == 0
+    assert result.seconds >= 1.5
+    assert result.e2e_p99_ms >= 1000  # every order waited in the table for the relay
 
 
 def test_sigterm_stops_publishing_and_the_run_drains() -> None:

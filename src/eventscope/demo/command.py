@@ -74,6 +74,11 @@ def _fault_arguments(parser: argparse.ArgumentParser) -> None:
         default=0.0,
         help="share of sends the broker refuses (default 0)",
     )
+    faults.add_argument(
+        "--stop-relay",
+        action="store_true",
+        help="with --outbox and --fault-window: the outbox relay stops during the window",
+    )
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -159,6 +164,12 @@ def register(commands: argparse._SubParsersAction) -> None:
         "(postgresql://… or sqlite:///file.db) and relay them in-process",
     )
     parser.add_argument(
+        "--outbox-table",
+        metavar="NAME",
+        help="the outbox table's name, which the run creates and drops "
+        "(default: eventscope_outbox_demo_<random>)",
+    )
+    parser.add_argument(
         "--dedup-store",
         metavar="URL",
         help="share handled event ids among consumer instances in this store "
@@ -198,6 +209,7 @@ def _run(args: argparse.Namespace) -> int:
         metrics_port=None if args.no_metrics_server else args.metrics_port,
         seed=args.seed,
         outbox=args.outbox,
+        outbox_table=args.outbox_table,
         dedup_store=args.dedup_store,
         instances=args.instances,
         topic=args.topic,
@@ -209,6 +221,7 @@ def _run(args: argparse.Namespace) -> int:
             slow_group=args.slow_group,
             slow_handler_ms=args.slow_handler_ms if args.slow_group else 0.0,
             producer_errors=args.producer_errors,
+            stop_relay=args.stop_relay,
         ),
     )
     stop = threading.Event()

@@ -10,6 +10,8 @@ a group shares one store of handled event ids.  Both use names of their own per 
 from __future__ import annotations
 
 import json
+import threading
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -35,8 +37,8 @@ DEDUP_WINDOW = 3600.0
 class DemoOutbox:
     """An outbox table of this run, its writer, and a relay publishing through ``transport``."""
 
-    def __init__(self, dsn: str, transport: Any, registry: Any) -> None:
-        self.table = f"eventscope_outbox_demo_{uuid.uuid4().hex[:12]}"
+    def __init__(self, dsn: str, transport: Any, registry: Any, table: str | None = None) -> None:
+        self.table = table or f"eventscope_outbox_demo_{uuid.uuid4().hex[:12]}"
         self.connection, _ = connect(dsn)
         self.outbox = Outbox(transport.system, table=self.table)
         with transaction(self.connection):
@@ -51,6 +53,8 @@ class DemoOutbox:
         self.backlog = BacklogReader(dsn, self.table)
         self.collector = register_metrics(registry, self.table, self.backlog, self.relay.stats)
         self.registry = registry
+        self._closing = threading.Event()
+        self._switch: threading.Thread | None = None
 
     def place(self, topic: str, payload: dict, headers: dict[str, str]) -> None:
         """The order's business transaction: the outbox row commits with it."""
@@ -66,6 +70,19 @@ class DemoOutbox:
     def start(self) -> None:
         self.relay.start()
 
+    def stop_relay_during(self, window: tuple[float, float], started: float) -> None:
+        """The stopped-relay fault: the relay stops ``window[0]`` seconds after
+        ``started`` (rows wait, the backlog's age grows) and runs again at ``window[1]``."""
+
+        def switch() -> None:
+            for at, action in ((window[0], self.relay.stop), (window[1], self.relay.start)):
+                if self._closing.wait(max(0.0, started + at - time.monotonic())):
+                    return
+                action()
+
+        self._switch = threading.Thread(target=switch, name="eventscope-demo-relay-fault")
+        self._switch.start()
+
     def drain(self, timeout: float) -> bool:
         return self.relay.drain(timeout)
 
@@ -73,6 +90,9 @@ class DemoOutbox:
         return pending(self.backlog())
 
     def close(self) -> None:
+        self._closing.set()
+        if self._switch is not None:
+            self._switch.join()
         self.relay.close()
         self.registry.unregister(self.collector)
         self.backlog.close()

@@ -2,9 +2,10 @@
 
 Each fault is one thing a real system suffers: a consumer group that stops consuming
 (``stall_group``), a handler that turns slow (``slow_group``, ``slow_handler_ms``),
-poison messages (``poison_rate``, applied by the runner) and sends the broker refuses
-(``producer_errors``).  ``window`` says when they are on, in seconds after the run
-starts; without it they last the whole run.  The fidelity suite switches faults on and
+poison messages (``poison_rate``, applied by the runner), sends the broker refuses
+(``producer_errors``) and an outbox relay that stops (``stop_relay``, with ``--outbox``).
+``window`` says when they are on, in seconds after the run starts; without it they last
+the whole run.  The fidelity suite switches faults on and
 off at known times and checks that exactly the matching alerts fire, then resolve.
 
 The faults sit where the real ones would: a stall stops the transport delivering to the
@@ -36,6 +37,8 @@ class Faults:
     slow_handler_ms: float = 0.0
     producer_errors: float = 0.0
     """Share of sends the broker refuses while the window is open."""
+    stop_relay: bool = False
+    """The outbox relay stops while the window is open: orders wait in the outbox table."""
 
     def active(self, started: float, now: float | None = None) -> bool:
         if self.window is None:

@@ -47,6 +47,8 @@ class DemoOptions:
     outbox: str | None = None
     """Write orders through an outbox table in this database (``postgresql://``,
     ``sqlite:///``) and relay them in-process."""
+    outbox_table: str | None = None
+    """The outbox table's name (the run creates and drops it); a new one by default."""
     dedup_store: str | None = None
     """Share handled event ids among consumer instances in this store (``redis://``,
     ``postgresql://``) instead of each instance's memory."""
@@ -110,19 +112,22 @@ MULTI_INSTANCE = (catalog.MEMORY.name, catalog.REDIS.name)
 """Transports whose groups take several members (``--instances``)."""
 
 
-def _check_instances(options: DemoOptions) -> None:
+def _check_options(options: DemoOptions) -> None:
     if options.instances > 1 and options.broker not in MULTI_INSTANCE:
         raise UsageError(
             f"--instances {options.instances}: the {options.broker} demo runs one consumer "
             f"per group; choose --broker {' or '.join(MULTI_INSTANCE)}"
         )
+    if options.faults.stop_relay and (options.outbox is None or options.faults.window is None):
+        # Without a window the relay would never run and the run could never drain.
+        raise UsageError("--stop-relay needs --outbox and --fault-window")
 
 
 class _Demo:
     def __init__(
         self, options: DemoOptions, live: TextIO | None, stop: threading.Event | None
     ) -> None:
-        _check_instances(options)
+        _check_options(options)
         self.options = options
         self.live = live
         self.stop = stop or threading.Event()
@@ -168,7 +173,9 @@ class _Demo:
                 instances=options.instances,
             )
             if options.outbox:
-                self.outbox = DemoOutbox(options.outbox, self.transport, self.registry)
+                self.outbox = DemoOutbox(
+                    options.outbox, self.transport, self.registry, options.outbox_table
+                )
         except BaseException:
             self.close()
             raise
@@ -198,6 +205,8 @@ class _Demo:
         self.transport.start()
         if self.outbox is not None:
             self.outbox.start()
+            if self.options.faults.stop_relay and self.options.faults.window is not None:
+                self.outbox.stop_relay_during(self.options.faults.window, self.started)
 
     def drain(self) -> bool:
         """The outbox first (its rows become messages), then the broker."""
