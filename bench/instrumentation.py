@@ -316,6 +316,11 @@ def main() -> None:
         f"{result['pipeline_bare_per_s']:,} msg/s"
     )
     print()
+    print_goals(result)
+
+
+def print_goals(result: dict) -> None:
+    """One line per row of the issue's table: the ratio, its goal, met or not."""
     for name, target in TARGETS.items():
         at_least = name in AT_LEAST
         met = result[name] >= target if at_least else result[name] <= target

@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Callable
 
 from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.sampling import TraceIdRatioBased
 from prometheus_client import CollectorRegistry
 
 import instrumentation as bench
@@ -79,48 +80,65 @@ def shares(stats: pstats.Stats) -> dict[str, float]:
     return dict(totals)
 
 
-def _variants(provider: TracerProvider) -> dict[str, Callable[[], Callable[[], object]]]:
-    def traced() -> Callable[[], object]:
-        message = bench._message(provider)
-        decorated = consumer("orders", group="billing", system="kafka")(bench._handler)
-        bench._configure(provider)
-        return lambda: decorated(message)
+def variants(provider: TracerProvider) -> dict[str, Callable[[], Callable[[], object]]]:
+    """Every variant behind a row of ``bench/instrumentation.py``, by name: each builder
+    configures eventscope as its row needs and returns the one-message callable."""
 
     def headers() -> dict:
         return bench._message(provider)["headers"]
 
-    def pika() -> Callable[[], object]:
-        fn = v.pika_eventscope(headers())
-        bench._configure(provider)
-        return fn
+    def decorated(tracing: bool, sampled: bool = False) -> Callable[[], object]:
+        ratio = TracerProvider(sampler=TraceIdRatioBased(0.01)) if sampled else provider
+        message = (
+            {"value": b"{}", "headers": {"eventscope-event-id": "e1"}}
+            if sampled
+            else bench._message(provider)
+        )
+        handle = consumer("orders", group="billing", system="kafka")(bench._handler)
+        bench._configure(ratio, tracing=tracing)
+        return lambda: handle(message)
 
-    def kafka() -> Callable[[], object]:
-        fn = v.kafka_eventscope(headers())
-        bench._configure(provider)
-        return fn
+    def configured(build: Callable[[], Callable[[], object]], tracing: bool = True):
+        def built() -> Callable[[], object]:
+            fn = build()
+            bench._configure(provider, tracing=tracing)
+            return fn
 
-    def producer_metrics() -> Callable[[], object]:
-        fn = v.producer_eventscope()
-        bench._configure(provider, tracing=False)
-        return fn
+        return built
 
-    def consumer_metrics() -> Callable[[], object]:
-        message = bench._message(provider)
-        decorated = consumer("orders", group="billing", system="kafka")(bench._handler)
-        bench._configure(provider, tracing=False)
-        return lambda: decorated(message)
+    def raw_consumer() -> Callable[[], object]:
+        around = v.raw_consumer_prometheus(CollectorRegistry())
+        return lambda: around(lambda: bench._handler(None))
 
-    def handwritten() -> Callable[[], object]:
+    def handwritten(sampled: bool = False) -> Callable[[], object]:
+        if sampled:
+            ratio = TracerProvider(sampler=TraceIdRatioBased(0.01))
+            message = {"value": b"{}", "headers": {"eventscope-event-id": "e1"}}
+            return v.handwritten(ratio, message, v.raw_consumer_prometheus(CollectorRegistry()))
         message = bench._message(provider)
         return v.handwritten(provider, message, v.raw_consumer_prometheus(CollectorRegistry()))
 
+    def pipeline(instrumented: bool) -> Callable[[], object]:
+        bench._configure(provider, tracing=False)
+        return v.pipeline_round(instrumented)
+
     return {
-        "traced": traced,
-        "pika": pika,
-        "kafka": kafka,
-        "producer_metrics_only": producer_metrics,
-        "consumer_metrics_only": consumer_metrics,
+        "traced": lambda: decorated(tracing=True),
         "handwritten_prometheus": handwritten,
+        "pika": configured(lambda: v.pika_eventscope(headers())),
+        "pika_contrib": lambda: v.pika_contrib(provider, headers()),
+        "kafka": configured(lambda: v.kafka_eventscope(headers())),
+        "kafka_contrib": lambda: v.kafka_contrib(provider, headers()),
+        "consumer_metrics_only": lambda: decorated(tracing=False),
+        "raw_consumer": raw_consumer,
+        "bare_handler": lambda: lambda: bench._handler(None),
+        "producer_metrics_only": configured(v.producer_eventscope, tracing=False),
+        "raw_producer": lambda: v.raw_producer_prometheus(CollectorRegistry()),
+        "bare_send": lambda: lambda: v.send(b"{}", {}),
+        "pipeline_instrumented": lambda: pipeline(True),
+        "pipeline_bare": lambda: pipeline(False),
+        "sampled_traced": lambda: decorated(tracing=True, sampled=True),
+        "sampled_handwritten_prometheus": lambda: handwritten(sampled=True),
     }
 
 
@@ -128,12 +146,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     provider = TracerProvider()
     provider.add_span_processor(bench._Count())
-    variants = _variants(provider)
-    parser.add_argument("--variant", choices=sorted(variants), default="traced")
+    table = variants(provider)
+    parser.add_argument("--variant", choices=sorted(table), default="traced")
     parser.add_argument("--iterations", type=int, default=20_000)
     parser.add_argument("--top", type=int, default=0, help="also list the N dearest functions")
     args = parser.parse_args()
-    one = variants[args.variant]()
+    one = table[args.variant]()
     for _ in range(1000):
         one()
     profile = cProfile.Profile()
