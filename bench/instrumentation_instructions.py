@@ -8,7 +8,7 @@ a ``functools.reduce`` call), and prints the same rows as instruction ratios.  A
 instruction count is not a time: a lock or a system call costs more than its count
 says, so the timed bench stays the reference and this is its load-free check.
 
-Needs ``valgrind``; takes about a minute per variant.
+Needs ``valgrind``; one process under it runs every variant, a few minutes in all.
 Run: ``python bench/instrumentation_instructions.py [--json] [--iterations N]``.
 """
 
@@ -17,10 +17,10 @@ from __future__ import annotations
 import argparse
 import functools
 import json
-import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from opentelemetry.sdk.trace import TracerProvider
@@ -30,44 +30,56 @@ import instrumentation_variants as v
 from instrumentation_profile import variants
 
 WARM_UP = 300
-_COLLECTED = re.compile(r"Collected : (\d+)")
 
 
-def _loop(name: str, iterations: int) -> None:
-    """The measured process: build one variant, warm it up, then the counted loop."""
+def _loops(names: list[str], iterations: int) -> None:
+    """The measured process: for each variant in turn, build it, warm it up, then the
+    counted loop (callgrind writes one file of counts per loop)."""
     provider = TracerProvider()
     provider.add_span_processor(bench._Count())
-    one = variants(provider)[name]()
-    for _ in range(WARM_UP):
-        one()
-    functools.reduce(lambda _acc, _i: one(), range(iterations), None)
+    table = variants(provider)
+    for name in names:
+        one = table[name]()
+        for _ in range(WARM_UP):
+            one()
+        functools.reduce(lambda _acc, _i: one(), range(iterations), None)
 
 
-def instructions(name: str, iterations: int) -> float:
-    """Instructions per call of variant ``name`` (counted inside the loop only)."""
-    command = [
-        "valgrind",
-        "--tool=callgrind",
-        "--callgrind-out-file=/dev/null",
-        "--collect-atstart=no",
-        "--toggle-collect=functools_reduce",
-        sys.executable,
-        __file__,
-        "--one",
-        name,
-        "--iterations",
-        str(iterations),
-    ]
-    done = subprocess.run(command, capture_output=True, text=True, cwd=Path(__file__).parent)
-    found = _COLLECTED.search(done.stderr)
-    if done.returncode != 0 or found is None:
-        raise RuntimeError(f"callgrind run of {name} failed:\n{done.stderr[-2000:]}")
-    return int(found.group(1)) / iterations
+def instructions(names: list[str], iterations: int) -> dict[str, float]:
+    """Instructions per call of each variant (counted inside its loop only)."""
+    with tempfile.TemporaryDirectory() as directory:
+        out = Path(directory) / "callgrind.out"
+        command = [
+            "valgrind",
+            "--tool=callgrind",
+            f"--callgrind-out-file={out}",
+            "--collect-atstart=no",
+            "--toggle-collect=functools_reduce",
+            "--dump-after=functools_reduce",
+            sys.executable,
+            __file__,
+            "--iterations",
+            str(iterations),
+            "--loops",
+            *names,
+        ]
+        done = subprocess.run(command, capture_output=True, text=True, cwd=Path(__file__).parent)
+        if done.returncode != 0:
+            raise RuntimeError(f"callgrind run failed:\n{done.stderr[-2000:]}")
+        # one dump per loop, numbered in order: callgrind.out.1, callgrind.out.2, ...
+        counts = [_total(Path(f"{out}.{n}")) for n in range(1, len(names) + 1)]
+    return {name: count / iterations for name, count in zip(names, counts, strict=True)}
+
+
+def _total(dump: Path) -> int:
+    for line in dump.read_text().splitlines():
+        if line.startswith(("totals:", "summary:")):
+            return int(line.split()[1])
+    raise RuntimeError(f"no totals in {dump}")
 
 
 def run(iterations: int) -> dict:
-    names = list(variants(TracerProvider()))
-    ir = {name: instructions(name, iterations) for name in names}
+    ir = instructions(list(variants(TracerProvider())), iterations)
     for name in ("pipeline_instrumented", "pipeline_bare"):
         ir[name] /= v.PIPELINE_ROUND
 
@@ -99,10 +111,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--iterations", type=int, default=500)
     parser.add_argument("--json", action="store_true")
-    parser.add_argument("--one", help=argparse.SUPPRESS)
+    parser.add_argument("--loops", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.one:
-        _loop(args.one, args.iterations)
+    if args.loops:
+        _loops(args.loops, args.iterations)
         return
     if shutil.which("valgrind") is None:
         print("instrumentation_instructions: valgrind is not installed", file=sys.stderr)
