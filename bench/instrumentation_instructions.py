@@ -21,6 +21,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from opentelemetry.sdk.trace import TracerProvider
@@ -39,10 +40,15 @@ def _loops(names: list[str], iterations: int) -> None:
     provider.add_span_processor(bench._Count())
     table = variants(provider)
     for name in names:
-        one = table[name]()
-        for _ in range(WARM_UP):
-            one()
-        functools.reduce(lambda _acc, _i: one(), range(iterations), None)
+        bench.isolated(_loop, table[name], iterations)
+
+
+def _loop(build: Callable[[], Callable[[], object]], iterations: int) -> float:
+    one = build()
+    for _ in range(WARM_UP):
+        one()
+    functools.reduce(lambda _acc, _i: one(), range(iterations), None)
+    return 0.0
 
 
 def instructions(names: list[str], iterations: int) -> dict[str, float]:
