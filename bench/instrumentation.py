@@ -99,11 +99,13 @@ def _interleaved_us(
     minimum over rounds is the least disturbed measurement of each.
     """
     best = dict.fromkeys(variants, float("inf"))
-    for fn in variants.values():
-        isolated(timeit.timeit, fn, number=iterations // 10)
+    # Each variant runs in a context of its own (see isolated), the same one every round.
+    contexts = {name: contextvars.copy_context() for name in variants}
+    for name, fn in variants.items():
+        contexts[name].run(timeit.timeit, fn, number=iterations // 10)
     for _ in range(repeat):
         for name, fn in variants.items():
-            seconds = isolated(timeit.timeit, fn, number=iterations)
+            seconds = contexts[name].run(timeit.timeit, fn, number=iterations)
             best[name] = min(best[name], seconds)
     return {name: seconds / iterations * 1e6 for name, seconds in best.items()}
 
