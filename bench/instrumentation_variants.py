@@ -195,8 +195,8 @@ def producer_eventscope() -> Callable[[], None]:
     return lambda: decorated(b"{}", {})
 
 
-def pipeline_rate(messages: int, instrumented: bool) -> float:
-    """Messages per second through the in-memory bus: publish all, then dispatch all."""
+def _pipeline(instrumented: bool) -> tuple[InMemoryBus, Callable[..., None]]:
+    """A bus with one group subscribed, and the function that publishes to it."""
     bus = InMemoryBus()
 
     def publish(value: bytes, headers: dict) -> None:
@@ -209,8 +209,29 @@ def pipeline_rate(messages: int, instrumented: bool) -> float:
         publish = producer(TOPIC, system="memory")(publish)
         handle = consumer(TOPIC, group=GROUP)(handle)
     bus.subscribe(TOPIC, GROUP, handle)
+    return bus, publish
+
+
+def pipeline_rate(messages: int, instrumented: bool) -> float:
+    """Messages per second through the in-memory bus: publish all, then dispatch all."""
+    bus, publish = _pipeline(instrumented)
     started = time.perf_counter()
     for _ in range(messages):
         publish(b"{}", {})
     bus.dispatch()
     return messages / (time.perf_counter() - started)
+
+
+PIPELINE_ROUND = 10
+
+
+def pipeline_round(instrumented: bool) -> Callable[[], None]:
+    """Publish then dispatch ``PIPELINE_ROUND`` messages on one bus, per call."""
+    bus, publish = _pipeline(instrumented)
+
+    def one_round() -> None:
+        for _ in range(PIPELINE_ROUND):
+            publish(b"{}", {})
+        bus.dispatch()
+
+    return one_round

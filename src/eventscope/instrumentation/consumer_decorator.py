@@ -219,7 +219,9 @@ class _ConsumerCore:
                 since = ctx._since
                 latency = None if since is None else max(0.0, now - since)
                 ctx._meter.completed(_clock() - ctx._started, None, Outcome.OK, latency, None)
-                ctx.span.end()
+                span = ctx.span
+                if span is not INVALID_SPAN:  # metrics only: no span to end
+                    span.end()
                 return False
             outcome, error_type, propagate = self._complete(
                 ctx, _clock() - ctx._started, _now(), exc

@@ -32,84 +32,140 @@ from opentelemetry.trace import INVALID_SPAN, SpanKind, Status, StatusCode
 
 from eventscope.catalog import SYSTEMS, Attr
 from eventscope.instrumentation import telemetry
-from eventscope.instrumentation.carriers import carrier_for
-from eventscope.instrumentation.headers import EVENT_ID
+from eventscope.instrumentation.carriers import Carrier, MappingCarrier, carrier_for
+from eventscope.instrumentation.headers import EVENT_ID, PUBLISHED_AT
 from eventscope.instrumentation.meters import SEND, ProducerMeter
-from eventscope.instrumentation.propagation import inject, new_event_id, stamp_event
+from eventscope.instrumentation.propagation import (
+    inject,
+    inject_context,
+    new_event_id,
+    published_now,
+    stamp_event,
+    stamp_new_event,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 _clock = time.perf_counter
+_get_current = otel_context.get_current
+_attach = otel_context.attach
+_detach = otel_context.detach
+_in_context = trace.set_span_in_context
 
 
-class _Send:
-    __slots__ = ("meter", "span", "started", "token")
+class _Target:
+    """What one destination shares across its sends, built on first use: the bound
+    meter, the span name and the span's constant attributes."""
 
-    def __init__(self, span: Any, token: Any, meter: ProducerMeter) -> None:
-        self.span = span
-        self.token = token
+    __slots__ = ("attributes", "meter", "span_name")
+
+    def __init__(self, meter: ProducerMeter, system: str, destination: str) -> None:
         self.meter = meter
-        self.started = _clock()
+        self.span_name = f"{SEND} {destination}"
+        self.attributes = {
+            Attr.SYSTEM: system,
+            Attr.DESTINATION: destination,
+            Attr.OPERATION_NAME: SEND,
+            Attr.OPERATION_TYPE: SEND,
+        }
+
+
+# What ``begin`` hands ``finish``: the span, the context token, the meter and the
+# start time (a tuple: a send is too short for an object of its own to be free).
+_Send = tuple[Any, Any, ProducerMeter, float]
 
 
 class _ProducerCore:
-    def __init__(self, destination: str | Callable[..., str], system: str) -> None:
+    def __init__(
+        self,
+        destination: str | Callable[..., str],
+        system: str,
+        position: int | None,
+        headers_param: str,
+    ) -> None:
         self.destination = destination
+        self.fixed = isinstance(destination, str)
         self.system = system
+        self.position = position
+        self.headers_param = headers_param
         self._generation = -1
-        self._meters: dict[str, ProducerMeter] = {}
+        self._targets: dict[str, _Target] = {}
 
-    def _bind(self) -> telemetry.Telemetry:
-        current = telemetry.current()
+    def _target(self, current: telemetry.Telemetry, destination: str) -> _Target:
         if current.generation != self._generation:
-            self._meters = {}
+            self._targets = {}
             self._generation = current.generation
-        return current
+        target = self._targets.get(destination)
+        if target is None:
+            meter = current.recorder.producer(self.system, destination)
+            target = self._targets[destination] = _Target(meter, self.system, destination)
+        return target
 
-    def begin(self, headers: Any, args: tuple, kwargs: dict) -> _Send:
-        current = self._bind()
-        destination = (
-            self.destination
-            if isinstance(self.destination, str)
-            else self.destination(*args, **kwargs)
-        )
-        meter = self._meters.get(destination)
-        if meter is None:
-            meter = self._meters[destination] = current.recorder.producer(self.system, destination)
-        carrier = carrier_for(headers)
-        event_id = carrier.get(EVENT_ID) or new_event_id()
-        span, token = INVALID_SPAN, None
+    def start(self, args: tuple, kwargs: dict) -> tuple[_Send | None, tuple]:
+        """Find (or add) the call's headers and begin the send; the arguments to call with."""
+        position = self.position
+        if position is not None and len(args) > position:
+            headers = args[position]
+            if headers is None:
+                headers = {}
+                args = (*args[:position], headers, *args[position + 1 :])
+        else:
+            headers = kwargs.get(self.headers_param)
+            if headers is None:
+                headers = kwargs[self.headers_param] = {}
+        try:
+            return self._begin(headers, args, kwargs), args
+        except Exception:
+            telemetry.swallowed("producer.begin")
+            return None, args
+
+    def _begin(self, headers: Any, args: tuple, kwargs: dict) -> _Send:
+        current = telemetry.current()
+        destination = self.destination if self.fixed else self.destination(*args, **kwargs)  # type: ignore[operator]
+        target = self._targets.get(destination)
+        if target is None or current.generation != self._generation:
+            target = self._target(current, destination)
+        # A new header dict (the usual send) has nothing to read or replace.
+        fresh = type(headers) is dict and not headers
+        carrier: Carrier = MappingCarrier(headers) if fresh else carrier_for(headers)
+        existing = None if fresh else carrier.get(EVENT_ID)
+        event_id = existing or new_event_id()
+        context = _get_current()  # read once: the span's parent, and the baggage to send
         if current.tracing:
+            attributes = target.attributes.copy()
+            attributes[Attr.MESSAGE_ID] = event_id
             span = current.tracer.start_span(
-                f"{SEND} {destination}",
-                kind=SpanKind.PRODUCER,
-                attributes={
-                    Attr.SYSTEM: self.system,
-                    Attr.DESTINATION: destination,
-                    Attr.OPERATION_NAME: SEND,
-                    Attr.OPERATION_TYPE: SEND,
-                    Attr.MESSAGE_ID: event_id,
-                },
+                target.span_name, context, SpanKind.PRODUCER, attributes
             )
-            token = otel_context.attach(trace.set_span_in_context(span))
-        inject(carrier, span if current.tracing else trace.get_current_span())
-        stamp_event(carrier, event_id)
-        return _Send(span, token, meter)
+            token = _attach(_in_context(span, context))
+            inject(carrier, span, context)
+        else:
+            span, token = INVALID_SPAN, None
+            inject_context(carrier, context)
+        if fresh:  # still only str names of ours in it: plain stores
+            headers[EVENT_ID] = event_id
+            headers[PUBLISHED_AT] = published_now()
+        elif existing is None:
+            stamp_new_event(carrier, event_id)
+        else:
+            stamp_event(carrier)
+        return span, token, target.meter, _clock()
 
     def finish(self, send: _Send, exc: BaseException | None) -> None:
+        span, token, meter, started = send
         try:
             error_type = None if exc is None else type(exc).__qualname__
-            send.meter.sent(_clock() - send.started, error_type)
-            span = send.span
-            if exc is not None and span.is_recording():
-                span.record_exception(exc)
-                span.set_attribute(Attr.ERROR_TYPE, error_type)
-                span.set_status(Status(StatusCode.ERROR, error_type))
-            span.end()
+            meter.sent(_clock() - started, error_type)
+            if span is not INVALID_SPAN:
+                if exc is not None and span.is_recording():
+                    span.record_exception(exc)
+                    span.set_attribute(Attr.ERROR_TYPE, error_type)
+                    span.set_status(Status(StatusCode.ERROR, error_type))
+                span.end()
         except Exception:
             telemetry.swallowed("producer.finish")
         finally:
-            if send.token is not None:
-                otel_context.detach(send.token)
+            if token is not None:
+                _detach(token)
 
 
 def _headers_position(fn: Callable[..., Any], name: str) -> int | None:
@@ -165,24 +221,10 @@ def producer(
     system = checked_system(system, destination)
 
     def decorate(fn: F) -> F:
-        core = _ProducerCore(destination, system)
-        position = _headers_position(fn, headers_param)
-
-        def start(args: tuple, kwargs: dict) -> tuple[_Send | None, tuple]:
-            if position is not None and len(args) > position:
-                headers = args[position]
-                if headers is None:
-                    headers = {}
-                    args = (*args[:position], headers, *args[position + 1 :])
-            else:
-                headers = kwargs.get(headers_param)
-                if headers is None:
-                    headers = kwargs[headers_param] = {}
-            try:
-                return core.begin(headers, args, kwargs), args
-            except Exception:
-                telemetry.swallowed("producer.begin")
-                return None, args
+        core = _ProducerCore(
+            destination, system, _headers_position(fn, headers_param), headers_param
+        )
+        start = core.start
 
         if inspect.iscoroutinefunction(fn):
 

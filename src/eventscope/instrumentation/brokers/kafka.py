@@ -170,7 +170,12 @@ class InstrumentedConsumer:
 
     def poll(self, *args: Any, **kwargs: Any) -> Message | None:
         message = self.wrapped.poll(*args, **kwargs)
-        self._hand_out([] if message is None else [message])
+        if message is None or message.error() is not None:
+            self._hand_out([])
+        else:  # one record, the usual poll: no lists
+            self._deliveries.hand_out_one(message)
+            if not self._rewinds.idle:
+                self._rewinds.delivered(((message.topic(), message.partition(), message.offset()),))
         return message
 
     def consume(self, *args: Any, **kwargs: Any) -> list[Message]:

@@ -66,6 +66,13 @@ class Deliveries:
             _owners[id(record)] = (record, self._owner)
             self._held.append(id(record))
 
+    def hand_out_one(self, record: Any) -> None:
+        """:meth:`hand_out` for a single record (a ``poll()``), without building a list."""
+        if self._held:
+            self.release()
+        _owners[id(record)] = (record, self._owner)
+        self._held.append(id(record))
+
     def release(self) -> None:
         for key in self._held:
             _owners.pop(key, None)
