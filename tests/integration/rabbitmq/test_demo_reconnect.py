@@ -62,7 +62,7 @@ def test_force_closed_connections_are_reopened_and_nothing_is_lost(
     stop = threading.Event()
     while run.is_alive() and not stop.wait(0.5):
         if created:
-            closed += _close_connections(created[0].vhost)  # type: ignore[attr-defined]
+            closed += _close_connections(created[0].virtual_host)
     run.join()
     assert closed >= 2, "the run ended before its connections could be closed"
     [result] = results
