@@ -34,7 +34,7 @@ from eventscope.catalog import SYSTEMS, Attr
 from eventscope.instrumentation import telemetry
 from eventscope.instrumentation.carriers import carrier_for
 from eventscope.instrumentation.headers import EVENT_ID
-from eventscope.instrumentation.meters import SEND, ProducerMeter
+from eventscope.instrumentation.meters import SEND, ProducerMeter, Source
 from eventscope.instrumentation.propagation import inject, new_event_id, stamp_event
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -51,17 +51,43 @@ class _Send:
         self.started = _clock()
 
 
+class _Target:
+    """What one (destination, source) shares across its sends: the bound meter, the
+    span name and the span's constant attributes."""
+
+    __slots__ = ("attributes", "meter", "span_name")
+
+    def __init__(self, meter: ProducerMeter, system: str, destination: str, source: Source):
+        self.meter = meter
+        self.span_name = f"{SEND} {destination}"
+        self.attributes = {
+            Attr.SYSTEM: system,
+            Attr.DESTINATION: destination,
+            Attr.OPERATION_NAME: SEND,
+            Attr.OPERATION_TYPE: SEND,
+            **dict(source),
+        }
+
+
 class _ProducerCore:
-    def __init__(self, destination: str | Callable[..., str], system: str) -> None:
+    def __init__(
+        self,
+        destination: str | Callable[..., str],
+        system: str,
+        source: Callable[..., Source] | None = None,
+        span_destination: Callable[..., str] | None = None,
+    ) -> None:
         self.destination = destination
         self.system = system
+        self.source = source
+        self.span_destination = span_destination
         self._generation = -1
-        self._meters: dict[str, ProducerMeter] = {}
+        self._targets: dict[tuple[str, Source], _Target] = {}
 
     def _bind(self) -> telemetry.Telemetry:
         current = telemetry.current()
         if current.generation != self._generation:
-            self._meters = {}
+            self._targets = {}
             self._generation = current.generation
         return current
 
@@ -72,28 +98,27 @@ class _ProducerCore:
             if isinstance(self.destination, str)
             else self.destination(*args, **kwargs)
         )
-        meter = self._meters.get(destination)
-        if meter is None:
-            meter = self._meters[destination] = current.recorder.producer(self.system, destination)
+        source = self.source(*args, **kwargs) if self.source is not None else ()
+        target = self._targets.get((destination, source))
+        if target is None:
+            meter = current.recorder.producer(self.system, destination, source)
+            target = _Target(meter, self.system, destination, source)
+            self._targets[(destination, source)] = target
         carrier = carrier_for(headers)
         event_id = carrier.get(EVENT_ID) or new_event_id()
         span, token = INVALID_SPAN, None
         if current.tracing:
-            span = current.tracer.start_span(
-                f"{SEND} {destination}",
-                kind=SpanKind.PRODUCER,
-                attributes={
-                    Attr.SYSTEM: self.system,
-                    Attr.DESTINATION: destination,
-                    Attr.OPERATION_NAME: SEND,
-                    Attr.OPERATION_TYPE: SEND,
-                    Attr.MESSAGE_ID: event_id,
-                },
-            )
+            attributes = target.attributes.copy()
+            attributes[Attr.MESSAGE_ID] = event_id
+            name = target.span_name
+            if self.span_destination is not None:  # RabbitMQ: exchange and routing key
+                attributes[Attr.DESTINATION] = named = self.span_destination(*args, **kwargs)
+                name = f"{SEND} {named}"
+            span = current.tracer.start_span(name, kind=SpanKind.PRODUCER, attributes=attributes)
             token = otel_context.attach(trace.set_span_in_context(span))
         inject(carrier, span if current.tracing else trace.get_current_span())
         stamp_event(carrier, event_id)
-        return _Send(span, token, meter)
+        return _Send(span, token, target.meter)
 
     def finish(self, send: _Send, exc: BaseException | None) -> None:
         try:
@@ -154,6 +179,8 @@ def producer(
     *,
     system: str | None = None,
     headers_param: str = "headers",
+    source: Callable[..., Source] | None = None,
+    span_destination: Callable[..., str] | None = None,
 ) -> Callable[[F], F]:
     """Instrument a function that publishes one message (sync or async).
 
@@ -161,11 +188,17 @@ def producer(
     arguments that returns it.  ``system`` (required) is the semantic-conventions name
     of the broker (``kafka``, ``rabbitmq``, ``nats``, ``aws_sqs``, ``redis``,
     ``memory``, or another OpenTelemetry ``messaging.system`` value).
+
+    The broker integrations also pass ``source``, a function of the call's arguments
+    giving the client's connection as attribute pairs (``server.address``,
+    ``server.port``, ``messaging.client.id``; the same tuple per connection), and
+    ``span_destination`` where the span names its destination otherwise than the
+    metrics (RabbitMQ's ``{exchange}:{routing key}``).
     """
     system = checked_system(system, destination)
 
     def decorate(fn: F) -> F:
-        core = _ProducerCore(destination, system)
+        core = _ProducerCore(destination, system, source, span_destination)
         position = _headers_position(fn, headers_param)
 
         def start(args: tuple, kwargs: dict) -> tuple[_Send | None, tuple]:
