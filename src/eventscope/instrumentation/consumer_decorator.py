@@ -29,6 +29,7 @@ from eventscope.instrumentation import headers as h
 from eventscope.instrumentation import telemetry
 from eventscope.instrumentation.carriers import carrier_for
 from eventscope.instrumentation.context import BatchContext, MessageContext
+from eventscope.instrumentation.contrib import adopt, enclosing
 from eventscope.instrumentation.header_text import ascii_count
 from eventscope.instrumentation.messages import adapter_for
 from eventscope.instrumentation.meters import PROCESS, ConsumerMeter, Source
@@ -210,13 +211,19 @@ class _ConsumerCore:
                     attributes[Attr.EVENT_ID] = event_id  # the broker's id is the message's
                 attributes.update(extra)
             name = target.span_name
-            named = adapter.span_destination(message, self.queue)
+            named = adapter.span_destination(message, self.queue or self.group)
             if named is not None:  # RabbitMQ: exchange, routing key and queue
                 attributes[Attr.DESTINATION] = named
                 name = f"{PROCESS} {named}"
-            span = self._tracer.start_span(name, incoming.context, SpanKind.CONSUMER, attributes)
-            ctx.span = span
-            ctx._token = _attach(_in_context(span, incoming.context))
+            contrib_span = enclosing(SpanKind.CONSUMER, incoming.span_context)
+            if contrib_span is not None:  # a contrib wrapper opened it: one span, ours
+                ctx.span = adopt(contrib_span, name, attributes)
+            else:
+                span = self._tracer.start_span(
+                    name, incoming.context, SpanKind.CONSUMER, attributes
+                )
+                ctx.span = span
+                ctx._token = _attach(_in_context(span, incoming.context))
         ctx._meter.started(1)
         ctx._started = _clock()
         return ctx
@@ -397,7 +404,8 @@ def consumer(
     ``max_message_age`` seconds old and ``clock_skew`` seconds ahead (default 7 days
     and 5 minutes); others are counted in ``eventscope.consumer.invalid_headers``.
     ``queue`` is the queue consumed from where the span's destination names it
-    (RabbitMQ: ``{exchange}:{routing key}:{queue}``, semconv 1.44).
+    (RabbitMQ: ``{exchange}:{routing key}:{queue}``, semconv 1.44); it defaults to the
+    group, as eventscope's RabbitMQ integrations name a queue's consumers after it.
     """
     if max_attempts is not None and max_attempts < 1:
         raise ValueError("max_attempts must be at least 1")

@@ -33,6 +33,7 @@ from opentelemetry.trace import INVALID_SPAN, SpanKind, Status, StatusCode
 from eventscope.catalog import SYSTEMS, Attr
 from eventscope.instrumentation import telemetry
 from eventscope.instrumentation.carriers import carrier_for
+from eventscope.instrumentation.contrib import adopt, enclosing
 from eventscope.instrumentation.headers import EVENT_ID
 from eventscope.instrumentation.meters import SEND, ProducerMeter, Source
 from eventscope.instrumentation.propagation import inject, new_event_id, stamp_event
@@ -114,9 +115,18 @@ class _ProducerCore:
             if self.span_destination is not None:  # RabbitMQ: exchange and routing key
                 attributes[Attr.DESTINATION] = named = self.span_destination(*args, **kwargs)
                 name = f"{SEND} {named}"
-            span = current.tracer.start_span(name, kind=SpanKind.PRODUCER, attributes=attributes)
-            token = otel_context.attach(trace.set_span_in_context(span))
-        inject(carrier, span if current.tracing else trace.get_current_span())
+            contrib_span = enclosing(SpanKind.PRODUCER)
+            if contrib_span is not None:  # a contrib wrapper opened it: one span, ours
+                span = adopt(contrib_span, name, attributes)
+                inject(carrier, contrib_span)
+            else:
+                span = current.tracer.start_span(
+                    name, kind=SpanKind.PRODUCER, attributes=attributes
+                )
+                token = otel_context.attach(trace.set_span_in_context(span))
+                inject(carrier, span)
+        else:
+            inject(carrier, trace.get_current_span())
         stamp_event(carrier, event_id)
         return _Send(span, token, target.meter)
 
