@@ -107,6 +107,26 @@ def adopt(span: Any, name: str, attributes: dict[str, Any]) -> Adopted:
     return Adopted(span)
 
 
+def wrap_inside(callback: Any, wrap: Any) -> Any:
+    """``wrap(callback)``, but inside a contrib consumer wrapper ``callback`` may be.
+
+    When eventscope's instrumentor is installed before the contrib's, the contrib
+    decorates the application's callback first and eventscope's wrapper would end up
+    outside it, with the contrib's span a sibling of eventscope's.  aio-pika's contrib
+    wrapper is a closure over the application's ``callback`` and its ``CallbackDecorator``
+    (``self``): the wrapper is made again around eventscope's, so the contrib's span opens
+    first and is adopted.  Any other shape is wrapped as it is.
+    """
+    code = getattr(callback, "__code__", None)
+    if code is None or not getattr(callback, "__module__", "").startswith(CONTRIB_PREFIX):
+        return wrap(callback)
+    cells = dict(zip(code.co_freevars, callback.__closure__ or (), strict=True))
+    inner, decorator = cells.get("callback"), cells.get("self")
+    if inner is None or decorator is None or not hasattr(decorator.cell_contents, "decorate"):
+        return wrap(callback)
+    return decorator.cell_contents.decorate(wrap(inner.cell_contents))
+
+
 def contrib_class(cls: type) -> type | None:
     """The last contrib subclass in ``cls``'s method resolution order, if any."""
     found = None
