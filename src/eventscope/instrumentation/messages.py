@@ -104,16 +104,19 @@ _OPTIONAL = ("carrier", "source", "span_destination")
 
 class _Completed:
     """An adapter written before some optional methods existed: the missing ones are
-    the generic adapter's (a guessed headers shape, no source, the usual destination)."""
+    the generic adapter's (a guessed headers shape, no source, the usual destination).
+
+    The adapter's own names are copied in, so a message costs no ``__getattr__``.
+    """
 
     def __init__(self, adapter: Any) -> None:
         self._adapter = adapter
+        for name in dir(adapter):
+            if not name.startswith("_"):
+                setattr(self, name, getattr(adapter, name))
         for name in _OPTIONAL:
             if not hasattr(adapter, name):
                 setattr(self, name, getattr(_generic, name))
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._adapter, name)
 
 
 def register_message_type(cls: type, adapter: MessageAdapter) -> None:

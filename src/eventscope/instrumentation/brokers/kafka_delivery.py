@@ -148,6 +148,54 @@ def dead_letter_headers(
     return copied
 
 
+Source = tuple[tuple[str, Any], ...]
+
+
+def client_source(servers: str | Sequence[str] | None, client_id: str | None) -> Source:
+    """A Kafka client's ``server.address``/``server.port`` (its first bootstrap server:
+    the broker it contacts first, known without a lookup) and ``messaging.client.id``."""
+    pairs: list[tuple[str, Any]] = []
+    first = servers.split(",")[0] if isinstance(servers, str) else next(iter(servers or ()), "")
+    host, _, port = first.strip().rpartition("://")[2].rpartition(":")
+    if host:
+        pairs.append((Attr.SERVER_ADDRESS, host.strip("[]")))
+        if port.isdigit():
+            pairs.append((Attr.SERVER_PORT, int(port)))
+    elif first.strip():
+        pairs.append((Attr.SERVER_ADDRESS, first.strip()))
+    if client_id:
+        pairs.append((Attr.CLIENT_ID, str(client_id)))
+    return tuple(pairs)
+
+
+class PartitionSources:
+    """A consumer's source per partition: its client's pairs and the partition id,
+    built once per partition (the metrics' ``messaging.destination.partition.id``)."""
+
+    __slots__ = ("_by_partition", "client")
+
+    def __init__(self, client: Source = ()) -> None:
+        self.client = client
+        self._by_partition: dict[int, Source] = {}
+
+    def __call__(self, partition: int) -> Source:
+        found = self._by_partition.get(partition)
+        if found is None:
+            found = self._by_partition[partition] = (*self.client, (Attr.PARTITION, str(partition)))
+        return found
+
+
+unowned = PartitionSources()
+"""The sources of records from a consumer eventscope does not wrap: the partition only."""
+
+
+def record_source(record: Any, partition: int) -> Source:
+    """The source of a consumed record: its consumer's, if eventscope wraps it."""
+    owner = owner_of(record)
+    sources = getattr(owner, "sources", unowned) if owner is not None else unowned
+    return sources(partition)
+
+
 def record_attributes(partition: int, offset: int, key: Any, size: int | None) -> dict[str, Any]:
     """Span attributes of one consumed record (``size`` ``None`` means a tombstone)."""
     attributes: dict[str, Any] = {Attr.PARTITION: str(partition), KAFKA_OFFSET: offset}
