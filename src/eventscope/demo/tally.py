@@ -37,7 +37,8 @@ class TraceTally(SpanProcessor):
 
     def on_end(self, span: ReadableSpan) -> None:
         attrs = span.attributes or {}
-        event_id = attrs.get(Attr.MESSAGE_ID)
+        # eventscope's event id: moved aside where the broker's id is the message's.
+        event_id = attrs.get(Attr.EVENT_ID) or attrs.get(Attr.MESSAGE_ID)
         trace_id = span.context.trace_id
         with self._lock:
             kept = self._traces.get(trace_id)

@@ -75,7 +75,7 @@ class _ProducerCore:
         self,
         destination: str | Callable[..., str],
         system: str,
-        source: Callable[..., Source] | None = None,
+        source: Source | Callable[..., Source] = (),
         span_destination: Callable[..., str] | None = None,
     ) -> None:
         self.destination = destination
@@ -99,7 +99,7 @@ class _ProducerCore:
             if isinstance(self.destination, str)
             else self.destination(*args, **kwargs)
         )
-        source = self.source(*args, **kwargs) if self.source is not None else ()
+        source = self.source if type(self.source) is tuple else self.source(*args, **kwargs)
         target = self._targets.get((destination, source))
         if target is None:
             meter = current.recorder.producer(self.system, destination, source)
@@ -189,7 +189,7 @@ def producer(
     *,
     system: str | None = None,
     headers_param: str = "headers",
-    source: Callable[..., Source] | None = None,
+    source: Source | Callable[..., Source] = (),
     span_destination: Callable[..., str] | None = None,
 ) -> Callable[[F], F]:
     """Instrument a function that publishes one message (sync or async).
@@ -199,9 +199,9 @@ def producer(
     of the broker (``kafka``, ``rabbitmq``, ``nats``, ``aws_sqs``, ``redis``,
     ``memory``, or another OpenTelemetry ``messaging.system`` value).
 
-    The broker integrations also pass ``source``, a function of the call's arguments
-    giving the client's connection as attribute pairs (``server.address``,
-    ``server.port``, ``messaging.client.id``; the same tuple per connection), and
+    The broker integrations also pass ``source``, the client's connection as attribute
+    pairs (``server.address``, ``server.port``, ``messaging.client.id``), or a function
+    of the call's arguments giving them (the same tuple per connection), and
     ``span_destination`` where the span names its destination otherwise than the
     metrics (RabbitMQ's ``{exchange}:{routing key}``).
     """

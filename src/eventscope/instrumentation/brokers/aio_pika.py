@@ -38,7 +38,7 @@ from opentelemetry import trace
 
 from eventscope.catalog import RABBITMQ, Outcome
 from eventscope.instrumentation import headers as h
-from eventscope.instrumentation.brokers import amqp, amqp_retry, settlement
+from eventscope.instrumentation.brokers import amqp, amqp_retry, settlement, sources
 from eventscope.instrumentation.brokers.amqp_retry import RetryDelay
 from eventscope.instrumentation.carriers import MappingCarrier
 from eventscope.instrumentation.contrib import suppressed_async
@@ -85,10 +85,10 @@ def _read_channel(channel: Any) -> tuple[tuple[str, Any], ...]:
     # aio-pika's channels keep their connection private since aiormq 9.1.
     connection = getattr(channel, "_connection", None) or channel.connection
     url = getattr(connection, "url", None) or connection.connection.url
-    return amqp.server(url.host, url.port or 5672)
+    return sources.server(url.host, url.port or 5672)
 
 
-channel_source = amqp.ConnectionSources(_read_channel)
+channel_source = sources.ConnectionSources(_read_channel)
 """``server.address``/``server.port`` of an aio-pika (or aiormq) channel, read once."""
 
 register_message_type(aio_pika.IncomingMessage, _IncomingAdapter())

@@ -19,9 +19,8 @@ Use quorum queues where retries must be counted across consumer restarts.
 from __future__ import annotations
 
 import threading
-import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from eventscope.catalog import Attr
@@ -95,43 +94,6 @@ def describe_publish(
     if message_id and event_id is not None and event_id != message_id:
         found[Attr.EVENT_ID] = event_id
     span.set_attributes(found)
-
-
-def server(host: str | None, port: int | None) -> tuple[tuple[str, Any], ...]:
-    """The ``server.address``/``server.port`` pairs of a connection (a meter's source)."""
-    pairs: list[tuple[str, Any]] = []
-    if host:
-        pairs.append((Attr.SERVER_ADDRESS, host))
-        if port:
-            pairs.append((Attr.SERVER_PORT, int(port)))
-    return tuple(pairs)
-
-
-class ConnectionSources:
-    """Each connection's source pairs, read once (weakly keyed: a closed connection
-    takes its entry with it)."""
-
-    def __init__(self, read: Callable[[Any], tuple[tuple[str, Any], ...]]) -> None:
-        self._read = read
-        self._known: weakref.WeakKeyDictionary[Any, tuple[tuple[str, Any], ...]] = (
-            weakref.WeakKeyDictionary()
-        )
-
-    def __call__(self, connection: Any) -> tuple[tuple[str, Any], ...]:
-        if connection is None:
-            return ()
-        try:
-            return self._known[connection]
-        except KeyError:
-            pass
-        except TypeError:  # not weakly referenceable: read each time
-            return self._read(connection)
-        try:
-            found = self._read(connection)
-        except Exception:  # an unexpected client version: no source rather than no span
-            found = ()
-        self._known[connection] = found
-        return found
 
 
 class RetryCounts:

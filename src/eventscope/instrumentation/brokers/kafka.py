@@ -37,7 +37,6 @@ from eventscope.instrumentation.brokers.kafka_delivery import (
     Deliveries,
     PartitionSources,
     Rewinds,
-    Source,
     client_source,
     dead_letter_headers,
     key_attribute,
@@ -47,6 +46,7 @@ from eventscope.instrumentation.brokers.kafka_delivery import (
     topic_of,
 )
 from eventscope.instrumentation.brokers.kafka_headers import KafkaHeadersCarrier
+from eventscope.instrumentation.brokers.sources import Source
 from eventscope.instrumentation.contrib import native
 from eventscope.instrumentation.messages import register_message_type
 from eventscope.instrumentation.producer_decorator import producer as _producer
@@ -113,10 +113,7 @@ class InstrumentedProducer:
         # Around a contrib AutoInstrumentedProducer: its produce() would add a second span.
         self.wrapped = native(producer)
         self.source = _config_source(config)
-        self._send = _producer(topic_of, system=KAFKA.name, source=self._source)(self._produce)
-
-    def _source(self, *_args: Any, **_kwargs: Any) -> Source:
-        return self.source
+        self._send = _producer(topic_of, system=KAFKA.name, source=self.source)(self._produce)
 
     def produce(
         self,

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 from eventscope.catalog import Attr, Outcome
 from eventscope.instrumentation import headers as h
 from eventscope.instrumentation.brokers.kafka_headers import KafkaHeadersCarrier
+from eventscope.instrumentation.brokers.sources import Source, server
 from eventscope.instrumentation.header_text import text_key
 
 # Kafka span attributes of the OpenTelemetry messaging conventions.
@@ -148,24 +149,16 @@ def dead_letter_headers(
     return copied
 
 
-Source = tuple[tuple[str, Any], ...]
-
-
 def client_source(servers: str | Sequence[str] | None, client_id: str | None) -> Source:
     """A Kafka client's ``server.address``/``server.port`` (its first bootstrap server:
     the broker it contacts first, known without a lookup) and ``messaging.client.id``."""
-    pairs: list[tuple[str, Any]] = []
     first = servers.split(",")[0] if isinstance(servers, str) else next(iter(servers or ()), "")
-    host, _, port = first.strip().rpartition("://")[2].rpartition(":")
-    if host:
-        pairs.append((Attr.SERVER_ADDRESS, host.strip("[]")))
-        if port.isdigit():
-            pairs.append((Attr.SERVER_PORT, int(port)))
-    elif first.strip():
-        pairs.append((Attr.SERVER_ADDRESS, first.strip()))
-    if client_id:
-        pairs.append((Attr.CLIENT_ID, str(client_id)))
-    return tuple(pairs)
+    first = first.strip().rpartition("://")[2]
+    host, _, port = first.rpartition(":")
+    if not host:
+        host, port = first, ""
+    pairs = server(host.strip("[]"), int(port) if port.isdigit() else None)
+    return (*pairs, (Attr.CLIENT_ID, str(client_id))) if client_id else pairs
 
 
 class PartitionSources:

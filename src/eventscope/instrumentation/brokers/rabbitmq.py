@@ -30,7 +30,7 @@ import pika
 from opentelemetry import trace
 
 from eventscope.catalog import RABBITMQ, Outcome
-from eventscope.instrumentation.brokers import amqp, amqp_retry, settlement
+from eventscope.instrumentation.brokers import amqp, amqp_retry, settlement, sources
 from eventscope.instrumentation.brokers.amqp_retry import RetryDelay
 from eventscope.instrumentation.carriers import MappingCarrier
 from eventscope.instrumentation.contrib import suppressed
@@ -109,10 +109,10 @@ class _DeliveryAdapter:
 def _read_connection(connection: Any) -> tuple[tuple[str, Any], ...]:
     # pika's Connection has the parameters; a BlockingConnection keeps its Connection.
     params = getattr(connection, "params", None) or connection._impl.params
-    return amqp.server(params.host, params.port)
+    return sources.server(params.host, params.port)
 
 
-connection_source = amqp.ConnectionSources(_read_connection)
+connection_source = sources.ConnectionSources(_read_connection)
 """``server.address``/``server.port`` of a pika connection (blocking or not), read once."""
 
 register_message_type(Delivery, _DeliveryAdapter())
