@@ -211,8 +211,8 @@ class _ConsumerCore:
                     attributes[Attr.EVENT_ID] = event_id  # the broker's id is the message's
                 attributes.update(extra)
             name = target.span_name
-            named = adapter.span_destination(message, self.queue or self.group)
-            if named is not None:  # RabbitMQ: exchange, routing key and queue
+            if adapter.span_destination is not None:  # RabbitMQ: exchange, key and queue
+                named = adapter.span_destination(message, self.queue or self.group)
                 attributes[Attr.DESTINATION] = named
                 name = f"{PROCESS} {named}"
             contrib_span = enclosing(SpanKind.CONSUMER, incoming.span_context)

@@ -81,8 +81,7 @@ class RecordAdapter:
     def source(self, record: ConsumerRecord) -> Source:
         return record_source(record, record.partition)
 
-    def span_destination(self, record: ConsumerRecord, queue: str | None) -> None:
-        return None
+    span_destination = None  # the topic / subject / stream / queue, as on the metrics
 
     def settle(self, record: ConsumerRecord, outcome: Outcome, reason: str | None) -> bool:
         owner = owner_of(record)

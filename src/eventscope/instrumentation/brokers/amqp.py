@@ -51,10 +51,14 @@ def send_destination(exchange: str | None, routing_key: str | None) -> str:
 def process_destination(exchange: str | None, routing_key: str | None, queue: str | None) -> str:
     """A process span's destination, semconv 1.44: ``{exchange}:{routing key}:{queue}``
     without the empty parts, and the routing key once when it is the queue's name."""
-    parts = [part for part in (exchange, routing_key) if part]
-    if queue and queue != routing_key:
-        parts.append(queue)
-    return ":".join(parts) or DEFAULT_EXCHANGE
+    if queue == routing_key:
+        queue = None
+    if exchange and routing_key:
+        return f"{exchange}:{routing_key}:{queue}" if queue else f"{exchange}:{routing_key}"
+    first = exchange or routing_key
+    if first and queue:
+        return f"{first}:{queue}"
+    return first or queue or DEFAULT_EXCHANGE
 
 
 def attributes(

@@ -88,8 +88,7 @@ class MessageAdapter:
     def source(self, message: Message) -> Source:
         return record_source(message, message.partition())
 
-    def span_destination(self, message: Message, queue: str | None) -> None:
-        return None
+    span_destination = None  # the topic / subject / stream / queue, as on the metrics
 
     def settle(self, message: Message, outcome: Outcome, reason: str | None) -> bool:
         owner = owner_of(message)

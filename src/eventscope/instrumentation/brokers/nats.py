@@ -96,8 +96,7 @@ class _MsgAdapter:
     def source(self, msg: Msg) -> Source:
         return client_source(msg._client)
 
-    def span_destination(self, msg: Msg, queue: str | None) -> None:
-        return None
+    span_destination = None  # the topic / subject / stream / queue, as on the metrics
 
     def settle(self, msg: Msg, outcome: Outcome, reason: str | None) -> bool:
         return settlement.record(msg, outcome, reason)

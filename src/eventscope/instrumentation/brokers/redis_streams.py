@@ -112,8 +112,7 @@ class _EntryAdapter:
     def source(self, entry: StreamEntry) -> Source:
         return client_source(entry.client)
 
-    def span_destination(self, entry: StreamEntry, queue: str | None) -> None:
-        return None
+    span_destination = None  # the topic / subject / stream / queue, as on the metrics
 
     def settle(self, entry: StreamEntry, outcome: Outcome, reason: str | None) -> bool:
         return settlement.record(entry, outcome, reason)

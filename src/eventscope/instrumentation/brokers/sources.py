@@ -17,6 +17,8 @@ from typing import Any
 from eventscope.catalog import Attr
 
 Source = tuple[tuple[str, Any], ...]
+_KEPT = 256
+"""Sources kept by key (or by identity) at most; then they are read again."""
 
 
 def server(host: str | None, port: int | None) -> Source:
@@ -43,6 +45,7 @@ class ConnectionSources:
     def __init__(self, read: Callable[[Any], Source]) -> None:
         self._read = read
         self._known: weakref.WeakKeyDictionary[Any, Source] = weakref.WeakKeyDictionary()
+        self._by_id: dict[int, tuple[Any, Source]] = {}
 
     def __call__(self, connection: Any) -> Source:
         if connection is None:
@@ -52,15 +55,23 @@ class ConnectionSources:
         except KeyError:
             found = self._known[connection] = _read_safely(self._read, connection)
             return found
-        except TypeError:  # not weakly referenceable: read each time
-            return _read_safely(self._read, connection)
+        except TypeError:  # not weakly referenceable: by identity, kept alive, bounded
+            kept = self._by_id.get(id(connection))
+            if kept is None or kept[0] is not connection:
+                if len(self._by_id) >= _KEPT:
+                    self._by_id.clear()
+                kept = self._by_id[id(connection)] = (
+                    connection,
+                    _read_safely(self._read, connection),
+                )
+            return kept[1]
 
 
 class SourcesByKey:
     """:class:`ConnectionSources` for keys that are values (a connected URL), bounded:
     a client that reconnects to another node reports that node from then on."""
 
-    def __init__(self, read: Callable[[Any], Source], size: int = 256) -> None:
+    def __init__(self, read: Callable[[Any], Source], size: int = _KEPT) -> None:
         self._read = read
         self._size = size
         self._known: dict[Hashable, Source] = {}

@@ -121,8 +121,7 @@ class SqsMessageAdapter:
     def source(self, message: SqsMessage) -> Source:
         return message.client.source
 
-    def span_destination(self, message: SqsMessage, queue: str | None) -> None:
-        return None
+    span_destination = None  # the topic / subject / stream / queue, as on the metrics
 
     def settle(self, message: SqsMessage, outcome: Outcome, reason: str | None) -> bool:
         return message.client.settle(message, outcome, reason)
