@@ -12,6 +12,7 @@ Either way the side prints its finished spans as JSON on the last line of stdout
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import sys
 from typing import Any
@@ -32,42 +33,37 @@ PARENT = SpanContext(
 BAGGAGE = ("tenant", "acme")
 
 
+INSTRUMENTORS = {
+    "official": {
+        "pika": "opentelemetry.instrumentation.pika:PikaInstrumentor",
+        "aio-pika": "opentelemetry.instrumentation.aio_pika:AioPikaInstrumentor",
+        "confluent-kafka": (
+            "opentelemetry.instrumentation.confluent_kafka:ConfluentKafkaInstrumentor"
+        ),
+        "aiokafka": "opentelemetry.instrumentation.aiokafka:AIOKafkaInstrumentor",
+    },
+    "eventscope": {
+        "pika": "eventscope.instrumentation.brokers.pika_instrumentor:PikaInstrumentor",
+        "aio-pika": "eventscope.instrumentation.brokers.aio_pika_instrumentor:AioPikaInstrumentor",
+        "confluent-kafka": (
+            "eventscope.instrumentation.brokers.confluent_kafka_instrumentor:"
+            "ConfluentKafkaInstrumentor"
+        ),
+        "aiokafka": "eventscope.instrumentation.brokers.aiokafka_instrumentor:AioKafkaInstrumentor",
+    },
+}
+
+
 def _instrument(who: str, library: str, provider: TracerProvider) -> None:
+    module, _, name = INSTRUMENTORS[who][library].partition(":")
+    instrumentor = getattr(importlib.import_module(module), name)()
     if who == "official":
-        if library == "pika":
-            from opentelemetry.instrumentation.pika import PikaInstrumentor
-        elif library == "aio-pika":
-            from opentelemetry.instrumentation.aio_pika import (
-                AioPikaInstrumentor as PikaInstrumentor,
-            )
-        elif library == "confluent-kafka":
-            from opentelemetry.instrumentation.confluent_kafka import (
-                ConfluentKafkaInstrumentor as PikaInstrumentor,
-            )
-        else:
-            from opentelemetry.instrumentation.aiokafka import (
-                AIOKafkaInstrumentor as PikaInstrumentor,
-            )
-        PikaInstrumentor().instrument(tracer_provider=provider)
+        instrumentor.instrument(tracer_provider=provider)
         return
     from eventscope.instrumentation import configure
 
     configure("interop", tracer_provider=provider, set_global=False, otlp=False)
-    if library == "pika":
-        from eventscope.instrumentation.brokers.pika_instrumentor import PikaInstrumentor as ours
-    elif library == "aio-pika":
-        from eventscope.instrumentation.brokers.aio_pika_instrumentor import (
-            AioPikaInstrumentor as ours,
-        )
-    elif library == "confluent-kafka":
-        from eventscope.instrumentation.brokers.confluent_kafka_instrumentor import (
-            ConfluentKafkaInstrumentor as ours,
-        )
-    else:
-        from eventscope.instrumentation.brokers.aiokafka_instrumentor import (
-            AioKafkaInstrumentor as ours,
-        )
-    ours().instrument()
+    instrumentor.instrument()
 
 
 def _under_parent() -> Any:

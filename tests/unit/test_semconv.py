@@ -31,6 +31,8 @@ import eventscope.instrumentation as instrumentation_package
 from eventscope import InMemoryBus, catalog, consumer, producer
 from eventscope.catalog import Attr, Kind
 from eventscope.instrumentation import configure, telemetry
+from eventscope.instrumentation.brokers import amqp
+from eventscope.instrumentation.brokers.kafka_delivery import client_source
 
 # messaging.* is still incubating; server.* and error.* are stable (their incubating
 # copies say "Deprecated in favor of stable").
@@ -185,3 +187,50 @@ def test_spans_and_metrics_of_a_run_follow_the_conventions() -> None:
     finally:
         configuration.shutdown()
         telemetry.reset()
+
+
+@pytest.mark.parametrize(
+    ("exchange", "routing_key", "queue", "send", "process"),
+    [
+        # The examples of model/messaging/rabbitmq.yaml (v1.44.0), and its rules.
+        (
+            "direct_logs",
+            "warning",
+            "my_queue",
+            "direct_logs:warning",
+            "direct_logs:warning:my_queue",
+        ),
+        ("direct_logs", "warning", "warning", "direct_logs:warning", "direct_logs:warning"),
+        ("logs", "", "", "logs", "logs"),
+        ("", "", "", "amq.default", "amq.default"),
+        ("", "billing", "billing", "billing", "billing"),  # the default exchange
+    ],
+)
+def test_rabbitmq_destinations_follow_the_rabbitmq_conventions(
+    exchange: str, routing_key: str, queue: str, send: str, process: str
+) -> None:
+    assert amqp.send_destination(exchange, routing_key) == send
+    assert amqp.process_destination(exchange, routing_key, queue) == process
+
+
+@pytest.mark.parametrize(
+    ("servers", "client_id", "source"),
+    [
+        (
+            "broker-1:9092,broker-2:9092",
+            "orders-api",
+            (
+                ("server.address", "broker-1"),
+                ("server.port", 9092),
+                ("messaging.client.id", "orders-api"),
+            ),
+        ),
+        (["SASL_SSL://[::1]:9093"], None, (("server.address", "::1"), ("server.port", 9093))),
+        ("kafka", None, (("server.address", "kafka"),)),
+        (None, None, ()),
+    ],
+)
+def test_a_kafka_clients_source_is_its_first_bootstrap_server(
+    servers: Any, client_id: str | None, source: tuple
+) -> None:
+    assert client_source(servers, client_id) == source
