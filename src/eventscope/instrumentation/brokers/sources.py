@@ -50,21 +50,20 @@ class ConnectionSources:
     def __call__(self, connection: Any) -> Source:
         if connection is None:
             return ()
+        kept = self._by_id.get(id(connection))
+        if kept is not None and kept[0] is connection:
+            return kept[1]
         try:
             return self._known[connection]
         except KeyError:
             found = self._known[connection] = _read_safely(self._read, connection)
             return found
         except TypeError:  # not weakly referenceable: by identity, kept alive, bounded
-            kept = self._by_id.get(id(connection))
-            if kept is None or kept[0] is not connection:
-                if len(self._by_id) >= _KEPT:
-                    self._by_id.clear()
-                kept = self._by_id[id(connection)] = (
-                    connection,
-                    _read_safely(self._read, connection),
-                )
-            return kept[1]
+            if len(self._by_id) >= _KEPT:
+                self._by_id.clear()
+            found = _read_safely(self._read, connection)
+            self._by_id[id(connection)] = (connection, found)
+            return found
 
 
 class SourcesByKey:
