@@ -39,6 +39,7 @@ CONTRIB_PREFIX = "opentelemetry.instrumentation."
 """The module (and tracer) names of OpenTelemetry's contrib instrumentations."""
 
 _get_current_span = trace.get_current_span
+_get_current = otel_context.get_current
 
 
 def suppressed(call: Any, *args: Any, **kwargs: Any) -> Any:
@@ -64,9 +65,12 @@ def enclosing(kind: SpanKind, incoming: SpanContext | None = None) -> Any:
 
     With ``incoming`` (the span context a delivery's headers carry) the contrib span
     must be about that message: its parent or one of its links is ``incoming``.  The
-    usual case, no current span, costs one context lookup.
+    usual case, an empty context, costs one context lookup.
     """
-    span = _get_current_span()
+    current = _get_current()
+    if not current:  # nothing in the context: no span, no check
+        return None
+    span = _get_current_span(current)
     if span is INVALID_SPAN or getattr(span, "kind", None) is not kind:
         return None
     scope = getattr(span, "instrumentation_scope", None)
