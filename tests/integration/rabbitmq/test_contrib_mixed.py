@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from typing import Any
 
 import aio_pika
 import pika
@@ -47,15 +48,22 @@ def _one_span_per_side(recorded: Recorded, name: str) -> None:
     assert (sent_total, consumed, outcomes(recorded, "ok", name)) == (MESSAGES,) * 3
 
 
-@pytest.fixture(params=["contrib first", "eventscope first"])
-def pika_both(request, recorded: Recorded) -> Iterator[None]:
-    contrib, ours = ContribPika(), PikaInstrumentor()
+ORDERS = ["contrib first", "eventscope first"]
+
+
+def _both(order: str, contrib: Any, ours: Any, recorded: Recorded) -> Iterator[None]:
+    """The contrib's instrumentor and eventscope's, installed in ``order``."""
     steps = [lambda: contrib.instrument(tracer_provider=recorded.provider), ours.instrument]
-    for step in steps if request.param == "contrib first" else reversed(steps):
+    for step in steps if order == "contrib first" else reversed(steps):
         step()
     yield
     ours.uninstrument()
     contrib.uninstrument()
+
+
+@pytest.fixture(params=ORDERS)
+def pika_both(request, recorded: Recorded) -> Iterator[None]:
+    yield from _both(request.param, ContribPika(), PikaInstrumentor(), recorded)
 
 
 def test_pika_with_the_contrib_instrumentor_makes_one_span_per_side(
@@ -102,15 +110,9 @@ def test_a_wrapped_pika_channel_beside_the_contrib_instrumentor_too(
     _one_span_per_side(recorded, name)
 
 
-@pytest.fixture(params=["contrib first", "eventscope first"])
+@pytest.fixture(params=ORDERS)
 def aio_pika_both(request, recorded: Recorded) -> Iterator[None]:
-    contrib, ours = ContribAioPika(), AioPikaInstrumentor()
-    steps = [lambda: contrib.instrument(tracer_provider=recorded.provider), ours.instrument]
-    for step in steps if request.param == "contrib first" else reversed(steps):
-        step()
-    yield
-    ours.uninstrument()
-    contrib.uninstrument()
+    yield from _both(request.param, ContribAioPika(), AioPikaInstrumentor(), recorded)
 
 
 async def test_aio_pika_with_the_contrib_instrumentor_makes_one_span_per_side(
