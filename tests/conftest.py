@@ -21,6 +21,7 @@ class Recorded:
     exporter: InMemorySpanExporter
     registry: CollectorRegistry
     configuration: Configuration
+    provider: TracerProvider
 
     def spans(self, name: str | None = None) -> list[ReadableSpan]:
         spans = list(self.exporter.get_finished_spans())
@@ -47,6 +48,6 @@ def recorded() -> Iterator[Recorded]:
     configuration = configure(
         "test", registry=registry, tracer_provider=provider, set_global=False, otlp=False
     )
-    yield Recorded(exporter, registry, configuration)
+    yield Recorded(exporter, registry, configuration, provider)
     configuration.shutdown()
     telemetry.reset()

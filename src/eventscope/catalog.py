@@ -4,8 +4,11 @@ The instrumentation records through these declarations, and the dashboard and al
 generators write their PromQL from them, so a renamed metric cannot leave a panel or
 an alert silently empty.
 
-Names follow the OpenTelemetry messaging semantic conventions where they define one;
-what they do not cover carries the ``eventscope.`` prefix.  Prometheus names are
+Names follow the OpenTelemetry messaging semantic conventions where they define one
+(the version is :data:`SEMCONV_VERSION`; ``tests/unit/test_semconv.py`` checks every
+name, unit, kind and attribute against ``opentelemetry-semantic-conventions``, and
+``docs/semconv.md`` gives the table); what they do not cover carries the
+``eventscope.`` prefix.  Prometheus names are
 derived with the usual OTLP → Prometheus translation (dots to underscores, the unit
 as a suffix, ``_total`` on counters; annotation units such as ``{message}`` add
 nothing).  Label sets are bounded: never a message id, key or payload value.
@@ -24,6 +27,11 @@ class Kind(enum.StrEnum):
     UP_DOWN_COUNTER = "updowncounter"
 
 
+SEMCONV_VERSION = "1.44.0"
+"""The messaging semantic conventions every span, metric and attribute follows."""
+SEMCONV_SCHEMA_URL = f"https://opentelemetry.io/schemas/{SEMCONV_VERSION}"
+
+
 class Attr:
     """Span and metric attribute names (OpenTelemetry spelling)."""
 
@@ -37,7 +45,14 @@ class Attr:
     BODY_SIZE = "messaging.message.body.size"
     BATCH_COUNT = "messaging.batch.message_count"
     PARTITION = "messaging.destination.partition.id"
+    SUBSCRIPTION = "messaging.destination.subscription.name"
+    CLIENT_ID = "messaging.client.id"
+    SERVER_ADDRESS = "server.address"
+    SERVER_PORT = "server.port"
     ERROR_TYPE = "error.type"
+    EVENT_ID = "eventscope.event.id"
+    """eventscope's own event id, when the broker's message id is what
+    ``messaging.message.id`` reports."""
     OUTCOME = "eventscope.outcome"
     ATTEMPT = "eventscope.attempt"
     DEAD_LETTER_REASON = "eventscope.dead_letter.reason"
@@ -85,6 +100,9 @@ class System:
     """Appended to a destination's name to name its dead-letter destination."""
     kept_suffix: str = ""
     """A suffix the dead-letter destination must keep at the end (SQS ``.fifo``)."""
+    spans_name_group: bool = True
+    """Whether its spans carry ``messaging.consumer.group.name``: semconv 1.44 gives
+    RabbitMQ spans none (their destination names the queue instead)."""
 
     def dead_letter_destination(self, destination: str) -> str:
         """``orders`` → ``orders.dlq`` (``orders-dlq``, ``orders-dlq.fifo`` on SQS)."""
@@ -101,7 +119,7 @@ class System:
 
 
 KAFKA = System("kafka")
-RABBITMQ = System("rabbitmq")
+RABBITMQ = System("rabbitmq", spans_name_group=False)
 NATS = System("nats")
 REDIS = System("redis")
 AWS_SQS = System("aws_sqs", dead_letter_suffix="-dlq", kept_suffix=".fifo")
@@ -132,6 +150,15 @@ class Metric:
     """Who exports it: ``instrumentation`` (the decorators), ``lag`` (a lag collector,
     in-process or standalone), ``lag-exporter`` (the standalone exporter itself) or
     ``outbox`` (an outbox relay, or any process that watches an outbox table)."""
+    otel_only: tuple[str, ...] = ()
+    """Attributes the OpenTelemetry metric carries beyond :attr:`labels`, which the
+    Prometheus exposition leaves out to keep its label sets bounded and stable
+    (``server.address`` differs per broker node, a partition per Kafka partition)."""
+
+    @property
+    def otel_attributes(self) -> tuple[str, ...]:
+        """Every attribute the OpenTelemetry (OTLP) metric may carry."""
+        return self.labels + self.otel_only
 
     @property
     def prometheus_name(self) -> str:
@@ -199,6 +226,9 @@ END_TO_END_BUCKETS = (
 
 _PRODUCER = (Attr.SYSTEM, Attr.DESTINATION, Attr.OPERATION_NAME, Attr.ERROR_TYPE)
 _CONSUMER = (Attr.SYSTEM, Attr.DESTINATION, Attr.CONSUMER_GROUP, Attr.OPERATION_NAME)
+SOURCE_ATTRIBUTES = (Attr.SERVER_ADDRESS, Attr.SERVER_PORT, Attr.PARTITION)
+"""Where a message went or came from: on the OpenTelemetry metrics the conventions
+define them on, never Prometheus labels."""
 
 CLIENT_OPERATION_DURATION = Metric(
     "messaging.client.operation.duration",
@@ -207,6 +237,7 @@ CLIENT_OPERATION_DURATION = Metric(
     _PRODUCER,
     "Duration of a messaging operation initiated by a producer or consumer client.",
     PROCESS_BUCKETS,
+    otel_only=(*SOURCE_ATTRIBUTES, Attr.OPERATION_TYPE),
 )
 SENT_MESSAGES = Metric(
     "messaging.client.sent.messages",
@@ -214,6 +245,7 @@ SENT_MESSAGES = Metric(
     "{message}",
     _PRODUCER,
     "Number of messages a producer attempted to send to the broker.",
+    otel_only=SOURCE_ATTRIBUTES,
 )
 CONSUMED_MESSAGES = Metric(
     "messaging.client.consumed.messages",
@@ -221,6 +253,7 @@ CONSUMED_MESSAGES = Metric(
     "{message}",
     (*_CONSUMER, Attr.ERROR_TYPE),
     "Number of messages delivered to the application by a consumer.",
+    otel_only=SOURCE_ATTRIBUTES,
 )
 PROCESS_DURATION = Metric(
     "messaging.process.duration",
@@ -229,6 +262,7 @@ PROCESS_DURATION = Metric(
     (*_CONSUMER, Attr.ERROR_TYPE),
     "Duration of processing operations (the handler call, one message or one batch).",
     PROCESS_BUCKETS,
+    otel_only=SOURCE_ATTRIBUTES,
 )
 PROCESS_OUTCOMES = Metric(
     "eventscope.process.outcomes",

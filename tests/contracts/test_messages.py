@@ -63,7 +63,7 @@ async def test_aio_pika_handler_reads_body_and_acknowledges(tmp_path, recorded) 
     message = await expected(tmp_path).deliver_async(bill, build=aio_pika_message)
     assert message is None
     assert seen == [({"order_id": "o-000001", "quantity": 2}, TRACE_ID, "orders")]
-    (span,) = recorded.spans("process orders")
+    (span,) = recorded.spans("process orders:billing")  # semconv 1.44: {exchange}:{queue}
     assert span.attributes["messaging.system"] == "rabbitmq"
 
 
@@ -84,7 +84,7 @@ def test_pika_callback_gets_its_four_arguments(tmp_path, recorded) -> None:
     expected(tmp_path).deliver(handle, build=pika_delivery)
     assert seen == [({"order_id": "o-000001", "quantity": 2}, EXAMPLE_TRACEPARENT, "orders")]
     assert delivered[0].channel.acknowledged
-    (span,) = recorded.spans("process orders")
+    (span,) = recorded.spans("process orders:billing")  # semconv 1.44: {exchange}:{queue}
     assert span.attributes["messaging.system"] == "rabbitmq"
 
 

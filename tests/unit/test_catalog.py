@@ -141,7 +141,7 @@ def test_every_catalog_metric_is_exported_to_opentelemetry_with_its_unit() -> No
             assert metric.name in exported, metric.name
             assert exported[metric.name].unit == metric.unit
             for point in exported[metric.name].data.data_points:
-                assert set(point.attributes) <= set(metric.labels), metric.name
+                assert set(point.attributes) <= set(metric.otel_attributes), metric.name
     finally:
         telemetry.reset()
 

@@ -37,7 +37,8 @@ class TraceTally(SpanProcessor):
 
     def on_end(self, span: ReadableSpan) -> None:
         attrs = span.attributes or {}
-        event_id = attrs.get(Attr.MESSAGE_ID)
+        # eventscope's event id: moved aside where the broker's id is the message's.
+        event_id = attrs.get(Attr.EVENT_ID) or attrs.get(Attr.MESSAGE_ID)
         trace_id = span.context.trace_id
         with self._lock:
             kept = self._traces.get(trace_id)
@@ -45,7 +46,7 @@ class TraceTally(SpanProcessor):
                 kept.append(span)
             elif len(self._traces) < KEPT_TRACES:
                 self._traces[trace_id] = [span]
-            if not isinstance(event_id, str) or attrs.get(Attr.DESTINATION) != self.destination:
+            if not isinstance(event_id, str) or not self._ours(attrs.get(Attr.DESTINATION)):
                 return
             event = self._events[event_id]
             if span.kind is SpanKind.PRODUCER:
@@ -56,9 +57,16 @@ class TraceTally(SpanProcessor):
                     event.consumer_parents.add(span.parent.span_id)
                 event.consumer_parents.update(link.context.span_id for link in span.links)
                 outcome = attrs.get(Attr.OUTCOME)
-                group = str(attrs.get(Attr.CONSUMER_GROUP, ""))
+                # RabbitMQ spans name no group: their destination ends with the queue.
+                group = str(attrs.get(Attr.CONSUMER_GROUP) or attrs.get(Attr.DESTINATION))
                 if outcome in ("ok", "dead_letter", "error"):
                     event.final[group] = str(outcome)
+
+    def _ours(self, destination: object) -> bool:
+        """The run's destination; on RabbitMQ ``{exchange}:{routing key}[:{queue}]``."""
+        return isinstance(destination, str) and (
+            destination == self.destination or destination.startswith(self.destination + ":")
+        )
 
     def published(self) -> int:
         with self._lock:
@@ -81,7 +89,7 @@ class TraceTally(SpanProcessor):
                 finals = event.final
                 if "dead_letter" in finals.values():
                     dead += 1
-                elif all(finals.get(g) == "ok" for g in groups):
+                elif all(_final(finals, g) == "ok" for g in groups):
                     processed += 1
         return processed, dead
 
@@ -102,3 +110,10 @@ class TraceTally(SpanProcessor):
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         return True
+
+
+def _final(finals: dict[str, str], group: str) -> str | None:
+    """``group``'s final outcome: by its name, or a RabbitMQ destination ending with it."""
+    if group in finals:
+        return finals[group]
+    return next((o for key, o in finals.items() if key.endswith(":" + group)), None)

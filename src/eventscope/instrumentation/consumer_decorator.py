@@ -24,15 +24,16 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import INVALID_SPAN, Link, SpanKind, Status, StatusCode
 
-from eventscope.catalog import Attr, HeaderProblem, Outcome
+from eventscope.catalog import SYSTEMS, Attr, HeaderProblem, Outcome
 from eventscope.instrumentation import headers as h
 from eventscope.instrumentation import telemetry
 from eventscope.instrumentation.carriers import carrier_for
 from eventscope.instrumentation.context import BatchContext, MessageContext
+from eventscope.instrumentation.contrib import adopt, enclosing
 from eventscope.instrumentation.deduplication import DedupStore, StoreFilter
 from eventscope.instrumentation.header_text import ascii_count
 from eventscope.instrumentation.messages import adapter_for
-from eventscope.instrumentation.meters import PROCESS, ConsumerMeter
+from eventscope.instrumentation.meters import PROCESS, ConsumerMeter, Source
 from eventscope.instrumentation.outcomes import outcome_of_failure
 from eventscope.instrumentation.propagation import Incoming, extract
 from eventscope.instrumentation.publish_window import (
@@ -75,29 +76,38 @@ class _DuplicateFilter:
 
 
 class _Target:
-    """What one (system, destination) shares across its messages, built on first use:
-    the bound meter, the span name and the span's constant attributes."""
+    """What one (system, destination, source) shares across its messages, built on
+    first use: the bound meter, the span name and the span's constant attributes."""
 
     __slots__ = ("attributes", "meter", "span_name", "system")
 
-    def __init__(self, meter: ConsumerMeter, system: str, destination: str, group: str) -> None:
+    def __init__(
+        self, meter: ConsumerMeter, system: str, destination: str, group: str, source: Source
+    ) -> None:
         self.meter = meter
         self.system = system
         self.span_name = f"{PROCESS} {destination}"
-        self.attributes = _attributes(system, destination, group)
+        self.attributes = _attributes(system, destination, group, source)
 
 
-def _attributes(system: str, destination: str, group: str) -> dict[str, Any]:
+_NAMES_NO_GROUP = frozenset(s.name for s in SYSTEMS if not s.spans_name_group)
+
+
+def _attributes(system: str, destination: str, group: str, source: Source = ()) -> dict[str, Any]:
     # The outcome is set to "ok" up front (attributes given at start cost less than
     # a later set_attribute) and overwritten on the rarer other outcomes.
-    return {
+    attributes = {
         Attr.SYSTEM: system,
         Attr.DESTINATION: destination,
         Attr.CONSUMER_GROUP: group,
         Attr.OPERATION_NAME: PROCESS,
         Attr.OPERATION_TYPE: PROCESS,
         Attr.OUTCOME: Outcome.OK.value,
+        **dict(source),
     }
+    if system in _NAMES_NO_GROUP:
+        del attributes[Attr.CONSUMER_GROUP]
+    return attributes
 
 
 class _ConsumerCore:
@@ -112,8 +122,10 @@ class _ConsumerCore:
         deduplicate: int | DedupStore,
         headers: Callable[[Any], Any] | None,
         window: PublishWindow,
+        queue: str | None = None,
     ) -> None:
         self.window = window
+        self.queue = queue
         self.destination = destination
         self.group = group
         self.system = system
@@ -128,7 +140,7 @@ class _ConsumerCore:
         self._tracer: Any = None
         self._tracing = False
         self._recorder: Any = None
-        self._targets: dict[tuple[str, str], _Target] = {}
+        self._targets: dict[tuple[str, str, Source], _Target] = {}
 
     def _bind(self) -> None:
         current = telemetry.current()
@@ -165,12 +177,12 @@ class _ConsumerCore:
             self.group,
         )
         ctx._adapter = adapter
-        target = self._targets.get((system, destination))
+        key = (system, destination, adapter.source(message))
+        target = self._targets.get(key)
         if target is None:
-            meter = self._recorder.consumer(system, destination, self.group)
-            target = self._targets[(system, destination)] = _Target(
-                meter, system, destination, self.group
-            )
+            source = key[2]
+            meter = self._recorder.consumer(system, destination, self.group, source)
+            target = self._targets[key] = _Target(meter, system, destination, self.group, source)
         ctx._meter = meter = target.meter
         published_at = incoming.published_at
         if published_at is not None:
@@ -194,18 +206,31 @@ class _ConsumerCore:
             self.duplicates.admit(ctx)
         if self._tracing:
             attributes = target.attributes.copy()
-            if incoming.event_id is not None:
-                attributes[Attr.MESSAGE_ID] = incoming.event_id
+            event_id = incoming.event_id
+            if event_id is not None:
+                attributes[Attr.MESSAGE_ID] = event_id
             if ctx.attempt != 1:
                 attributes[Attr.ATTEMPT] = ctx.attempt
-            extra = ctx._adapter.attributes(message)
+            adapter = ctx._adapter
+            extra = adapter.attributes(message)
             if extra:
+                if event_id is not None and Attr.MESSAGE_ID in extra:
+                    attributes[Attr.EVENT_ID] = event_id  # the broker's id is the message's
                 attributes.update(extra)
-            span = self._tracer.start_span(
-                target.span_name, incoming.context, SpanKind.CONSUMER, attributes
-            )
-            ctx.span = span
-            ctx._token = _attach(_in_context(span, incoming.context))
+            name = target.span_name
+            if adapter.span_destination is not None:  # RabbitMQ: exchange, key and queue
+                named = adapter.span_destination(message, self.queue or self.group)
+                attributes[Attr.DESTINATION] = named
+                name = f"{PROCESS} {named}"
+            contrib_span = enclosing(SpanKind.CONSUMER, incoming.span_context)
+            if contrib_span is not None:  # a contrib wrapper opened it: one span, ours
+                ctx.span = adopt(contrib_span, name, attributes)
+            else:
+                span = self._tracer.start_span(
+                    name, incoming.context, SpanKind.CONSUMER, attributes
+                )
+                ctx.span = span
+                ctx._token = _attach(_in_context(span, incoming.context))
         ctx._meter.started(1)
         ctx._started = _clock()
         return ctx
@@ -373,6 +398,7 @@ def consumer(
     headers: Callable[[Any], Any] | None = None,
     max_message_age: float = DEFAULT_MAX_AGE,
     clock_skew: float = DEFAULT_CLOCK_SKEW,
+    queue: str | None = None,
 ) -> Callable[[F], F]:
     """Instrument a message handler (sync or async).
 
@@ -389,6 +415,9 @@ def consumer(
     End-to-end latency is observed only for a publish time at most
     ``max_message_age`` seconds old and ``clock_skew`` seconds ahead (default 7 days
     and 5 minutes); others are counted in ``eventscope.consumer.invalid_headers``.
+    ``queue`` is the queue consumed from where the span's destination names it
+    (RabbitMQ: ``{exchange}:{routing key}:{queue}``, semconv 1.44); it defaults to the
+    group, as eventscope's RabbitMQ integrations name a queue's consumers after it.
     """
     if max_attempts is not None and max_attempts < 1:
         raise ValueError("max_attempts must be at least 1")
@@ -398,7 +427,14 @@ def consumer(
 
     def decorate(fn: F) -> F:
         core = _ConsumerCore(
-            destination, group or fn.__name__, system, max_attempts, deduplicate, headers, window
+            destination,
+            group or fn.__name__,
+            system,
+            max_attempts,
+            deduplicate,
+            headers,
+            window,
+            queue,
         )
         index, param_name, ctx_name = _message_position(fn)
         wrap = _wrap_batch if batch else _wrap_single

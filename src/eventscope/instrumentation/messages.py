@@ -10,7 +10,7 @@ up by type and cached.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from eventscope.catalog import Outcome
@@ -36,7 +36,22 @@ class MessageAdapter(Protocol):
         """The 1-based delivery attempt, when the broker counts deliveries."""
 
     def attributes(self, message: Any) -> dict[str, Any] | None:
-        """Broker-specific span attributes (partition, offset, routing key, ...)."""
+        """Per-message span attributes (offset, routing key, the broker's message id
+        as ``messaging.message.id``, ...)."""
+
+    def source(self, message: Any) -> tuple[tuple[str, Any], ...]:
+        """Where the message came from, as attribute pairs (``server.address``,
+        ``server.port``, ``messaging.client.id``, the partition), ``()`` if unknown.
+
+        The same tuple for every message of one connection and partition: the decorator
+        keeps a meter, a span name and constant attributes per value, so the adapter
+        should read the connection once and keep the answer.
+        """
+
+    span_destination: Callable[[Any, str | None], str] | None
+    """The span's destination, when the conventions name it differently from the
+    metrics' (RabbitMQ: ``{exchange}:{routing key}:{queue}``); ``None`` (the attribute)
+    when they do not, which spares a call per message."""
 
     def settle(self, message: Any, outcome: Outcome, reason: str | None) -> bool:
         """Carry out a retry or dead-letter outcome; ``False`` if the caller must."""
@@ -73,24 +88,35 @@ class GenericAdapter:
     def attributes(self, message: Any) -> dict[str, Any] | None:
         return None
 
+    def source(self, message: Any) -> tuple[tuple[str, Any], ...]:
+        return ()
+
+    span_destination = None
+
     def settle(self, message: Any, outcome: Outcome, reason: str | None) -> bool:
         return False
 
 
 _generic = GenericAdapter()
 _adapters: dict[type, MessageAdapter] = {}
+_OPTIONAL = ("carrier", "source", "span_destination")
 
 
-class _ShapeSniffing:
-    """An adapter written without ``carrier``: its headers' shape is guessed."""
+class _Completed:
+    """An adapter written before some optional methods existed: the missing ones are
+    the generic adapter's (a guessed headers shape, no source, the usual destination).
 
-    carrier = staticmethod(carrier_for)
+    The adapter's own names are copied in, so a message costs no ``__getattr__``.
+    """
 
     def __init__(self, adapter: Any) -> None:
         self._adapter = adapter
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._adapter, name)
+        for name in dir(adapter):
+            if not name.startswith("_"):
+                setattr(self, name, getattr(adapter, name))
+        for name in _OPTIONAL:
+            if not hasattr(adapter, name):
+                setattr(self, name, getattr(_generic, name))
 
 
 def register_message_type(cls: type, adapter: MessageAdapter) -> None:
@@ -99,7 +125,8 @@ def register_message_type(cls: type, adapter: MessageAdapter) -> None:
     Adapters from before adapters named their carrier keep working: their headers
     are wrapped by :func:`carrier_for`, as they always were.
     """
-    _adapters[cls] = adapter if hasattr(adapter, "carrier") else _ShapeSniffing(adapter)
+    complete = all(hasattr(adapter, name) for name in _OPTIONAL)
+    _adapters[cls] = adapter if complete else _Completed(adapter)
 
 
 def adapter_for(message: Any) -> MessageAdapter:

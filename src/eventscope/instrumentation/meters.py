@@ -14,7 +14,7 @@ reason) are bounded sets, cached on first use.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Protocol
+from typing import Any, Protocol
 
 from opentelemetry.metrics import CallbackOptions, Meter
 from opentelemetry.metrics import Observation as OtelObservation
@@ -36,6 +36,12 @@ from eventscope.lag.readings import LagSource
 
 PROCESS = "process"
 SEND = "send"
+
+
+def _allowed(metric: Metric, source: Source) -> dict[str, Any]:
+    """The pairs of ``source`` the conventions define on ``metric`` (server address and
+    port, partition; not ``messaging.client.id``, a span attribute only)."""
+    return {name: value for name, value in source if name in metric.otel_attributes}
 
 
 class ConsumerMeter(Protocol):
@@ -64,10 +70,18 @@ class ProducerMeter(Protocol):
     def sent(self, duration: float, error_type: str | None) -> None: ...
 
 
-class Recorder(Protocol):
-    def consumer(self, system: str, destination: str, group: str) -> ConsumerMeter: ...
+Source = tuple[tuple[str, Any], ...]
+"""Where messages come from or go to, as attribute pairs (``server.address``,
+``server.port``, ``messaging.client.id``, a partition): the same for every message of
+one connection (and partition), so a meter is bound per source as per destination."""
 
-    def producer(self, system: str, destination: str) -> ProducerMeter: ...
+
+class Recorder(Protocol):
+    def consumer(
+        self, system: str, destination: str, group: str, source: Source = ()
+    ) -> ConsumerMeter: ...
+
+    def producer(self, system: str, destination: str, source: Source = ()) -> ProducerMeter: ...
 
     def watch(self, source: LagSource) -> None: ...
 
@@ -76,15 +90,32 @@ class Recorder(Protocol):
 
 
 class _OtelConsumer:
-    __slots__ = ("_attrs", "_by_error", "_dead", "_invalid", "_outcomes", "_reasons", "_recorder")
+    __slots__ = (
+        "_attrs",
+        "_by_error",
+        "_dead",
+        "_invalid",
+        "_outcomes",
+        "_reasons",
+        "_recorder",
+        "_source",
+    )
 
-    def __init__(self, recorder: OpenTelemetryRecorder, system: str, destination: str, group: str):
+    def __init__(
+        self,
+        recorder: OpenTelemetryRecorder,
+        system: str,
+        destination: str,
+        group: str,
+        source: Source,
+    ):
         self._recorder = recorder
         self._attrs = {
             Attr.SYSTEM: system,
             Attr.DESTINATION: destination,
             Attr.CONSUMER_GROUP: group,
         }
+        self._source = _allowed(catalog.PROCESS_DURATION, source)
         self._by_error: dict[str | None, dict[str, str]] = {}
         self._outcomes = {o: {**self._attrs, Attr.OUTCOME: o.value} for o in Outcome}
         self._dead: dict[str, dict[str, str]] = {}
@@ -94,7 +125,7 @@ class _OtelConsumer:
     def _process_attrs(self, error_type: str | None) -> dict[str, str]:
         attrs = self._by_error.get(error_type)
         if attrs is None:
-            attrs = {**self._attrs, Attr.OPERATION_NAME: PROCESS}
+            attrs = {**self._attrs, **self._source, Attr.OPERATION_NAME: PROCESS}
             if error_type:
                 attrs[Attr.ERROR_TYPE] = error_type
             self._by_error[error_type] = attrs
@@ -142,24 +173,28 @@ class _OtelConsumer:
 class _OtelProducer:
     __slots__ = ("_attrs", "_by_error", "_recorder")
 
-    def __init__(self, recorder: OpenTelemetryRecorder, system: str, destination: str):
+    def __init__(
+        self, recorder: OpenTelemetryRecorder, system: str, destination: str, source: Source
+    ):
         self._recorder = recorder
         self._attrs = {
             Attr.SYSTEM: system,
             Attr.DESTINATION: destination,
+            **_allowed(catalog.SENT_MESSAGES, source),
             Attr.OPERATION_NAME: SEND,
         }
-        self._by_error: dict[str | None, dict[str, str]] = {}
+        self._by_error: dict[str | None, tuple[dict[str, Any], dict[str, Any]]] = {}
 
     def sent(self, duration: float, error_type: str | None) -> None:
-        attrs = self._by_error.get(error_type)
-        if attrs is None:
-            attrs = dict(self._attrs)
+        pair = self._by_error.get(error_type)
+        if pair is None:
+            sent = dict(self._attrs)
             if error_type:
-                attrs[Attr.ERROR_TYPE] = error_type
-            self._by_error[error_type] = attrs
-        self._recorder.operation.record(duration, attrs)
-        self._recorder.sent.add(1, attrs)
+                sent[Attr.ERROR_TYPE] = error_type
+            # messaging.operation.type is defined on the duration, not on the count.
+            pair = self._by_error[error_type] = ({**sent, Attr.OPERATION_TYPE: SEND}, sent)
+        self._recorder.operation.record(duration, pair[0])
+        self._recorder.sent.add(1, pair[1])
 
 
 class OpenTelemetryRecorder:
@@ -205,11 +240,13 @@ class OpenTelemetryRecorder:
             description=errors.help,
         )
 
-    def consumer(self, system: str, destination: str, group: str) -> ConsumerMeter:
-        return _OtelConsumer(self, system, destination, group)
+    def consumer(
+        self, system: str, destination: str, group: str, source: Source = ()
+    ) -> ConsumerMeter:
+        return _OtelConsumer(self, system, destination, group, source)
 
-    def producer(self, system: str, destination: str) -> ProducerMeter:
-        return _OtelProducer(self, system, destination)
+    def producer(self, system: str, destination: str, source: Source = ()) -> ProducerMeter:
+        return _OtelProducer(self, system, destination, source)
 
     def watch(self, source: LagSource) -> None:
         if source not in self._sources:
@@ -280,11 +317,15 @@ class FanOutRecorder:
     def __init__(self, recorders: list[Recorder]) -> None:
         self.recorders = recorders
 
-    def consumer(self, system: str, destination: str, group: str) -> ConsumerMeter:
-        return _FanOutConsumer([r.consumer(system, destination, group) for r in self.recorders])
+    def consumer(
+        self, system: str, destination: str, group: str, source: Source = ()
+    ) -> ConsumerMeter:
+        return _FanOutConsumer(
+            [r.consumer(system, destination, group, source) for r in self.recorders]
+        )
 
-    def producer(self, system: str, destination: str) -> ProducerMeter:
-        return _FanOutProducer([r.producer(system, destination) for r in self.recorders])
+    def producer(self, system: str, destination: str, source: Source = ()) -> ProducerMeter:
+        return _FanOutProducer([r.producer(system, destination, source) for r in self.recorders])
 
     def watch(self, source: LagSource) -> None:
         for r in self.recorders:

@@ -33,8 +33,9 @@ from opentelemetry.trace import INVALID_SPAN, SpanKind, Status, StatusCode
 from eventscope.catalog import SYSTEMS, Attr
 from eventscope.instrumentation import telemetry
 from eventscope.instrumentation.carriers import Carrier, MappingCarrier, carrier_for
+from eventscope.instrumentation.contrib import adopt, enclosing
 from eventscope.instrumentation.headers import EVENT_ID, PUBLISHED_AT
-from eventscope.instrumentation.meters import SEND, ProducerMeter
+from eventscope.instrumentation.meters import SEND, ProducerMeter, Source
 from eventscope.instrumentation.propagation import (
     inject,
     inject_context,
@@ -53,12 +54,14 @@ _in_context = trace.set_span_in_context
 
 
 class _Target:
-    """What one destination shares across its sends, built on first use: the bound
-    meter, the span name and the span's constant attributes."""
+    """What one (destination, source) shares across its sends, built on first use: the
+    bound meter, the span name and the span's constant attributes."""
 
     __slots__ = ("attributes", "meter", "span_name")
 
-    def __init__(self, meter: ProducerMeter, system: str, destination: str) -> None:
+    def __init__(
+        self, meter: ProducerMeter, system: str, destination: str, source: Source
+    ) -> None:
         self.meter = meter
         self.span_name = f"{SEND} {destination}"
         self.attributes = {
@@ -66,6 +69,7 @@ class _Target:
             Attr.DESTINATION: destination,
             Attr.OPERATION_NAME: SEND,
             Attr.OPERATION_TYPE: SEND,
+            **dict(source),
         }
 
 
@@ -81,23 +85,30 @@ class _ProducerCore:
         system: str,
         position: int | None,
         headers_param: str,
+        source: Source | Callable[..., Source] = (),
+        span_destination: Callable[..., str] | None = None,
     ) -> None:
         self.destination = destination
         self.fixed = isinstance(destination, str)
         self.system = system
         self.position = position
         self.headers_param = headers_param
+        self.source = source
+        self.span_destination = span_destination
         self._generation = -1
-        self._targets: dict[str, _Target] = {}
+        self._targets: dict[tuple[str, Source], _Target] = {}
 
-    def _target(self, current: telemetry.Telemetry, destination: str) -> _Target:
+    def _target(
+        self, current: telemetry.Telemetry, destination: str, source: Source
+    ) -> _Target:
         if current.generation != self._generation:
             self._targets = {}
             self._generation = current.generation
-        target = self._targets.get(destination)
+        target = self._targets.get((destination, source))
         if target is None:
-            meter = current.recorder.producer(self.system, destination)
-            target = self._targets[destination] = _Target(meter, self.system, destination)
+            meter = current.recorder.producer(self.system, destination, source)
+            target = _Target(meter, self.system, destination, source)
+            self._targets[(destination, source)] = target
         return target
 
     def start(self, args: tuple, kwargs: dict) -> tuple[_Send | None, tuple]:
@@ -121,9 +132,10 @@ class _ProducerCore:
     def _begin(self, headers: Any, args: tuple, kwargs: dict) -> _Send:
         current = telemetry.current()
         destination = self.destination if self.fixed else self.destination(*args, **kwargs)  # type: ignore[operator]
-        target = self._targets.get(destination)
+        source = self.source if type(self.source) is tuple else self.source(*args, **kwargs)  # type: ignore[operator]
+        target = self._targets.get((destination, source))
         if target is None or current.generation != self._generation:
-            target = self._target(current, destination)
+            target = self._target(current, destination, source)
         # A new header dict (the usual send) has nothing to read or replace.
         fresh = type(headers) is dict and not headers
         carrier: Carrier = MappingCarrier(headers) if fresh else carrier_for(headers)
@@ -133,11 +145,18 @@ class _ProducerCore:
         if current.tracing:
             attributes = target.attributes.copy()
             attributes[Attr.MESSAGE_ID] = event_id
-            span = current.tracer.start_span(
-                target.span_name, context, SpanKind.PRODUCER, attributes
-            )
-            token = _attach(_in_context(span, context))
-            inject(carrier, span, context)
+            name = target.span_name
+            if self.span_destination is not None:  # RabbitMQ: exchange and routing key
+                attributes[Attr.DESTINATION] = named = self.span_destination(*args, **kwargs)
+                name = f"{SEND} {named}"
+            contrib_span = enclosing(SpanKind.PRODUCER) if context else None
+            if contrib_span is not None:  # a contrib wrapper opened it: one span, ours
+                span, token = adopt(contrib_span, name, attributes), None
+                inject(carrier, contrib_span, context)
+            else:
+                span = current.tracer.start_span(name, context, SpanKind.PRODUCER, attributes)
+                token = _attach(_in_context(span, context))
+                inject(carrier, span, context)
         else:
             span, token = INVALID_SPAN, None
             inject_context(carrier, context)
@@ -210,6 +229,8 @@ def producer(
     *,
     system: str | None = None,
     headers_param: str = "headers",
+    source: Source | Callable[..., Source] = (),
+    span_destination: Callable[..., str] | None = None,
 ) -> Callable[[F], F]:
     """Instrument a function that publishes one message (sync or async).
 
@@ -217,12 +238,23 @@ def producer(
     arguments that returns it.  ``system`` (required) is the semantic-conventions name
     of the broker (``kafka``, ``rabbitmq``, ``nats``, ``aws_sqs``, ``redis``,
     ``memory``, or another OpenTelemetry ``messaging.system`` value).
+
+    The broker integrations also pass ``source``, the client's connection as attribute
+    pairs (``server.address``, ``server.port``, ``messaging.client.id``), or a function
+    of the call's arguments giving them (the same tuple per connection), and
+    ``span_destination`` where the span names its destination otherwise than the
+    metrics (RabbitMQ's ``{exchange}:{routing key}``).
     """
     system = checked_system(system, destination)
 
     def decorate(fn: F) -> F:
         core = _ProducerCore(
-            destination, system, _headers_position(fn, headers_param), headers_param
+            destination,
+            system,
+            _headers_position(fn, headers_param),
+            headers_param,
+            source,
+            span_destination,
         )
         start = core.start
 

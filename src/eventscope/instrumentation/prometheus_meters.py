@@ -25,7 +25,13 @@ from eventscope import catalog
 from eventscope.catalog import HeaderProblem, Metric, Outcome
 from eventscope.instrumentation.buckets import Buckets, histogram_buckets
 from eventscope.instrumentation.lag_health import read_sources
-from eventscope.instrumentation.meters import PROCESS, SEND, ConsumerMeter, ProducerMeter
+from eventscope.instrumentation.meters import (
+    PROCESS,
+    SEND,
+    ConsumerMeter,
+    ProducerMeter,
+    Source,
+)
 from eventscope.instrumentation.outcomes import ReasonLimiter
 from eventscope.instrumentation.prometheus_shards import ShardedCollector, ShardedFamily, Shards
 from eventscope.lag.families import health_families, lag_families
@@ -226,10 +232,14 @@ class PrometheusRecorder:
         self._lag = _LagCollector()
         registry.register(self._lag)
 
-    def consumer(self, system: str, destination: str, group: str) -> ConsumerMeter:
+    def consumer(
+        self, system: str, destination: str, group: str, source: Source = ()
+    ) -> ConsumerMeter:
+        """``source`` is left out: the Prometheus label sets stay the bounded ones the
+        generated dashboards and rules query (see docs/semconv.md)."""
         return _PromConsumer(self, system, destination, group)
 
-    def producer(self, system: str, destination: str) -> ProducerMeter:
+    def producer(self, system: str, destination: str, source: Source = ()) -> ProducerMeter:
         return _PromProducer(self, system, destination)
 
     def watch(self, source: LagSource) -> None:

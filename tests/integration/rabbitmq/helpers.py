@@ -52,3 +52,10 @@ def pump(
 
 def outcomes(recorded: Recorded, outcome: str, group: str) -> float:
     return recorded.value(catalog.PROCESS_OUTCOMES.series(), **{OUTCOME: outcome, GROUP: group})
+
+
+def spans_of(recorded: Recorded, operation: str, exchange: str) -> list:
+    """The ``send``/``process`` spans of messages published to ``exchange``: semconv 1.44
+    names them ``send {exchange}:{routing key}`` and ``process {exchange}:{key}:{queue}``."""
+    prefix = f"{operation} {exchange}"
+    return [s for s in recorded.spans() if s.name == prefix or s.name.startswith(prefix + ":")]

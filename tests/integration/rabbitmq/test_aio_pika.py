@@ -15,7 +15,7 @@ from eventscope.instrumentation import headers as h
 from eventscope.instrumentation.brokers import aio_pika as instrumented
 from eventscope.instrumentation.brokers.amqp import ROUTING_KEY
 from tests.conftest import Recorded
-from tests.integration.rabbitmq.helpers import DESTINATION, outcomes
+from tests.integration.rabbitmq.helpers import DESTINATION, outcomes, spans_of
 
 pytestmark = pytest.mark.rabbitmq
 
@@ -81,8 +81,8 @@ async def test_a_consume_callback_continues_the_publishers_trace(
     tag = await instrumented.instrument_queue(queue).consume(on_message)
     await _until(lambda: outcomes(recorded, "ok", name) == 4)
 
-    producers = {s.attributes[Attr.MESSAGE_ID]: s for s in recorded.spans(f"send {name}")}
-    consumers = recorded.spans(f"process {name}")
+    producers = {s.attributes[Attr.MESSAGE_ID]: s for s in spans_of(recorded, "send", name)}
+    consumers = spans_of(recorded, "process", name)
     assert len(received) == 4 and len(producers) == 4 and len(consumers) == 4
     for span in consumers:
         assert span.parent.span_id == producers[span.attributes[Attr.MESSAGE_ID]].context.span_id
@@ -118,7 +118,7 @@ async def test_a_queue_iterator_handler_retries_then_dead_letters(
     assert outcomes(recorded, "retry", "billing") == 2
     dead = await dlq.get(timeout=5)
     await dead.ack()
-    (sent,) = recorded.spans(f"send {name}")
+    (sent,) = spans_of(recorded, "send", name)
     assert dead.headers[h.TRACEPARENT].split("-")[1] == f"{sent.context.trace_id:032x}"
 
 
@@ -138,9 +138,9 @@ async def test_a_plain_consumer_decorator_reads_aio_pika_messages(
         async with message.process():  # the application's own settlement: reject
             await handle(message)
 
-    (span,) = recorded.spans(f"process {name}")
+    (span,) = spans_of(recorded, "process", name)
     assert span.attributes[Attr.SYSTEM] == "rabbitmq"
     assert span.attributes[ROUTING_KEY] == "rk"
-    assert span.parent.span_id == recorded.spans(f"send {name}")[0].context.span_id
+    assert span.parent.span_id == spans_of(recorded, "send", name)[0].context.span_id
     assert outcomes(recorded, "dead_letter", "audit") == 1
     await _depth(connection, name + ".dlq", 1)

@@ -17,6 +17,7 @@ from eventscope.instrumentation import headers as h
 from eventscope.instrumentation.brokers import aio_pika as instrumented
 from eventscope.instrumentation.brokers.aio_pika_instrumentor import AioPikaInstrumentor
 from tests.conftest import Recorded
+from tests.integration.rabbitmq.helpers import spans_of
 from tests.integration.rabbitmq.test_aio_pika import _topology, _until
 
 pytestmark = pytest.mark.rabbitmq
@@ -61,12 +62,12 @@ async def test_plain_aio_pika_objects_are_traced_end_to_end(
     await queue.consume(on_message)
     await exchange.publish(aio_pika.Message(b"order 1"), routing_key="")
     await exchange.publish(aio_pika.Message(b"poison"), routing_key="")
-    await _until(lambda: len(handled) == 1 and len(recorded.spans(f"process {name}")) == 3)
+    await _until(lambda: len(handled) == 1 and len(spans_of(recorded, "process", name)) == 3)
     dead = await _dead_letter(dlq)
     await dead.ack()
 
-    (send, _) = recorded.spans(f"send {name}")
-    process = recorded.spans(f"process {name}")
+    (send, _) = spans_of(recorded, "send", name)
+    process = spans_of(recorded, "process", name)
     ok = next(s for s in process if s.attributes["eventscope.outcome"] == "ok")
     assert ok.context.trace_id == send.context.trace_id  # one trace, producer to consumer
     assert sorted(s.attributes["eventscope.outcome"] for s in process) == [
@@ -90,12 +91,12 @@ async def test_wrapped_objects_are_traced_once_and_uninstrument_restores(
     await instrumented.instrument_queue(queue).consume(on_message)
     await instrumented.instrument_exchange(exchange).publish(aio_pika.Message(b"a"), "")
     await _until(lambda: len(received) == 1)
-    assert len(recorded.spans(f"send {name}")) == 1
-    assert len(recorded.spans(f"process {name}")) == 1
+    assert len(spans_of(recorded, "send", name)) == 1
+    assert len(spans_of(recorded, "process", name)) == 1
 
     instrumentor.uninstrument()
     assert not instrumentor.is_instrumented
     await exchange.publish(aio_pika.Message(b"b"), routing_key="")
     await _until(lambda: len(received) == 2)
     assert h.TRACEPARENT not in (received[1].headers or {})
-    assert len(recorded.spans(f"send {name}")) == 1
+    assert len(spans_of(recorded, "send", name)) == 1

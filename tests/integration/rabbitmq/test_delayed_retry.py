@@ -26,7 +26,14 @@ from eventscope.instrumentation.brokers.amqp_retry import RetryDelay
 from eventscope.instrumentation.brokers.pika_instrumentor import PikaInstrumentor
 from tests.conftest import Recorded
 from tests.integration.rabbitmq.conftest import management_get
-from tests.integration.rabbitmq.helpers import DESTINATION, declare, depth, outcomes, pump
+from tests.integration.rabbitmq.helpers import (
+    DESTINATION,
+    declare,
+    depth,
+    outcomes,
+    pump,
+    spans_of,
+)
 
 pytestmark = pytest.mark.rabbitmq
 
@@ -84,10 +91,10 @@ def test_pika_retries_wait_with_backoff_and_the_limit_still_dead_letters(
     assert outcomes(recorded, "retry", name) == 2
     assert outcomes(recorded, "dead_letter", name) == 1
     assert _destinations(recorded, "retry") == _destinations(recorded, "dead_letter") == {name}
-    spans = recorded.spans(f"process {name}")
+    spans = spans_of(recorded, "process", name)
     assert [s.attributes[ROUTING_KEY] for s in spans] == ["eu", "eu", "eu"]
     assert len({s.context.trace_id for s in spans}) == 1  # one trace through the delays
-    (sent,) = recorded.spans(f"send {name}")  # the copies were not traced as new sends
+    (sent,) = spans_of(recorded, "send", name)  # the copies were not traced as new sends
     assert spans[0].context.trace_id == sent.context.trace_id
     _, properties, body = channel.basic_get(name + ".dlq", auto_ack=True)
     assert body == b"poison"
@@ -147,7 +154,7 @@ def test_the_pika_instrumentor_takes_a_retry_delay(
     finally:
         PikaInstrumentor().uninstrument()
     assert attempts == [1, 2]
-    assert len(recorded.spans(f"send {name}")) == 1
+    assert len(spans_of(recorded, "send", name)) == 1
     assert depth(channel, f"{name}.retry.50ms") == 0
 
 
@@ -198,9 +205,9 @@ async def test_aio_pika_retries_wait_and_keep_their_destination(
     assert outcomes(recorded, "retry", name) == 2
     assert outcomes(recorded, "dead_letter", name) == 1
     assert _destinations(recorded, "retry") == {name}
-    spans = recorded.spans(f"process {name}")
+    spans = spans_of(recorded, "process", name)
     assert [s.attributes[ROUTING_KEY] for s in spans] == ["eu", "eu", "eu"]
-    assert len(recorded.spans(f"send {name}")) == 1
+    assert len(spans_of(recorded, "send", name)) == 1
 
 
 async def test_the_aio_pika_instrumentor_takes_a_retry_delay(
@@ -240,4 +247,4 @@ async def test_the_aio_pika_instrumentor_takes_a_retry_delay(
     assert dead.headers[h.ATTEMPT] == "2"
     assert outcomes(recorded, "retry", name) == 1
     assert outcomes(recorded, "dead_letter", name) == 1
-    assert len(recorded.spans(f"send {name}")) == 1
+    assert len(spans_of(recorded, "send", name)) == 1

@@ -12,7 +12,14 @@ from eventscope.instrumentation import headers as h
 from eventscope.instrumentation.brokers import rabbitmq
 from eventscope.instrumentation.brokers.amqp import DELIVERY_TAG, ROUTING_KEY
 from tests.conftest import Recorded
-from tests.integration.rabbitmq.helpers import DESTINATION, declare, depth, outcomes, pump
+from tests.integration.rabbitmq.helpers import (
+    DESTINATION,
+    declare,
+    depth,
+    outcomes,
+    pump,
+    spans_of,
+)
 
 pytestmark = pytest.mark.rabbitmq
 
@@ -33,8 +40,8 @@ def test_publisher_and_consumer_share_one_trace_and_count_what_was_sent(
     channel.basic_consume(name, on_message)
     pump(connection, lambda: len(bodies) == 3)
 
-    producers = {s.attributes[Attr.MESSAGE_ID]: s for s in recorded.spans(f"send {name}")}
-    consumers = recorded.spans(f"process {name}")
+    producers = {s.attributes[Attr.MESSAGE_ID]: s for s in spans_of(recorded, "send", name)}
+    consumers = spans_of(recorded, "process", name)
     assert sorted(bodies) == [b"order 0", b"order 1", b"order 2"]
     assert len(producers) == 3 and len(consumers) == 3
     for span in consumers:
@@ -42,7 +49,10 @@ def test_publisher_and_consumer_share_one_trace_and_count_what_was_sent(
         assert span.kind is SpanKind.CONSUMER and sent.kind is SpanKind.PRODUCER
         assert span.context.trace_id == sent.context.trace_id
         assert span.parent.span_id == sent.context.span_id
-        assert span.attributes[Attr.CONSUMER_GROUP] == name  # the queue is the group
+        assert Attr.CONSUMER_GROUP not in span.attributes  # semconv 1.44: none on RabbitMQ
+        assert span.name == f"process {name}:{sent.attributes[ROUTING_KEY]}:{name}"
+        assert sent.name == f"send {name}:{sent.attributes[ROUTING_KEY]}"
+        assert span.attributes[Attr.SERVER_PORT] == 5672 == sent.attributes[Attr.SERVER_PORT]
         assert span.attributes[ROUTING_KEY] == sent.attributes[ROUTING_KEY]
         assert isinstance(span.attributes[DELIVERY_TAG], int)
     sent_total = recorded.value(catalog.SENT_MESSAGES.series(), **{DESTINATION: name})
@@ -70,7 +80,7 @@ def test_a_failing_message_is_retried_then_dead_lettered_with_its_trace(
     assert attempts == [1, 2, 3]
     assert outcomes(recorded, "retry", name) == 2
     assert outcomes(recorded, "dead_letter", name) == 1
-    (sent,) = recorded.spans(f"send {name}")
+    (sent,) = spans_of(recorded, "send", name)
     method, properties, _ = channel.basic_get(name + ".dlq", auto_ack=True)
     traceparent = properties.headers[h.TRACEPARENT]
     assert traceparent.split("-")[1] == f"{sent.context.trace_id:032x}"
@@ -115,7 +125,7 @@ def test_a_message_with_corrupted_trace_headers_is_still_processed(
 
     raw.basic_consume(name, on_message)
     pump(connection, lambda: handled == [b"order"])
-    (span,) = recorded.spans(f"process {name}")
+    (span,) = spans_of(recorded, "process", name)
     assert span.parent is None  # a new trace starts
     assert outcomes(recorded, "ok", "billing") == 1
 

@@ -9,7 +9,7 @@ from eventscope.instrumentation import headers as h
 from eventscope.instrumentation.brokers import rabbitmq
 from eventscope.instrumentation.brokers.pika_instrumentor import PikaInstrumentor
 from tests.conftest import Recorded
-from tests.integration.rabbitmq.helpers import declare, depth, outcomes, pump
+from tests.integration.rabbitmq.helpers import declare, depth, outcomes, pump, spans_of
 
 pytestmark = pytest.mark.rabbitmq
 
@@ -41,8 +41,8 @@ def test_plain_channels_are_traced_retried_and_dead_lettered(
     pump(connection, lambda: outcomes(recorded, "dead_letter", name) == 1 and handled)
     pump(connection, lambda: depth(channel, name + ".dlq") == 1)
 
-    (send, _) = recorded.spans(f"send {name}")
-    process = recorded.spans(f"process {name}")
+    (send, _) = spans_of(recorded, "send", name)
+    process = spans_of(recorded, "process", name)
     ok = next(s for s in process if s.attributes["eventscope.outcome"] == "ok")
     assert ok.context.trace_id == send.context.trace_id
     assert (outcomes(recorded, "ok", name), outcomes(recorded, "retry", name)) == (1, 1)
@@ -54,7 +54,7 @@ def test_wrapped_channels_are_traced_once_and_uninstrument_restores(
     channel = rabbitmq.instrument_channel(connection.channel())
     declare(channel, name)
     channel.basic_publish(name, "", b"a")
-    assert len(recorded.spans(f"send {name}")) == 1
+    assert len(spans_of(recorded, "send", name)) == 1
     first: list[bytes] = []
 
     def take(ch, method, properties, body) -> None:
@@ -64,7 +64,7 @@ def test_wrapped_channels_are_traced_once_and_uninstrument_restores(
 
     channel.basic_consume(name, take)
     pump(connection, lambda: first == [b"a"])
-    assert len(recorded.spans(f"process {name}")) == 1  # one span, not one per layer
+    assert len(spans_of(recorded, "process", name)) == 1  # one span, not one per layer
 
     instrumentor.uninstrument()
     plain = connection.channel()
@@ -78,5 +78,5 @@ def test_wrapped_channels_are_traced_once_and_uninstrument_restores(
     plain.basic_consume(name, on_message)
     pump(connection, lambda: len(received) == 1)
     assert h.TRACEPARENT not in (received[0].headers or {})
-    assert len(recorded.spans(f"send {name}")) == 1
-    assert len(recorded.spans(f"process {name}")) == 1  # plain consume after uninstrument
+    assert len(spans_of(recorded, "send", name)) == 1
+    assert len(spans_of(recorded, "process", name)) == 1  # plain consume after uninstrument

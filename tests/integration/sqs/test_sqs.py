@@ -201,6 +201,7 @@ def test_a_message_with_many_application_attributes_is_still_accepted(
     assert len(names) == SQS_MAX_ATTRIBUTES
     assert {f"app-{i}" for i in range(SQS_MAX_ATTRIBUTES - 2)} <= names
     (span,) = recorded.spans(f"send {sqs.queue_name(url)}")
-    assert (
-        span.attributes[Attr.MESSAGE_ID] == message["MessageAttributes"][h.EVENT_ID]["StringValue"]
-    )
+    # SQS's MessageId is the message's id (semconv 1.44); eventscope's event id is kept.
+    assert span.attributes[Attr.MESSAGE_ID] == message["MessageId"]
+    assert span.attributes[Attr.EVENT_ID] == message["MessageAttributes"][h.EVENT_ID]["StringValue"]
+    assert span.attributes[Attr.SERVER_ADDRESS] == "127.0.0.1"

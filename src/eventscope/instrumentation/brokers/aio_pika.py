@@ -37,9 +37,11 @@ from aio_pika.abc import AbstractIncomingMessage, AbstractMessage
 from opentelemetry import trace
 
 from eventscope.catalog import RABBITMQ, Outcome
-from eventscope.instrumentation.brokers import amqp, amqp_retry, settlement
+from eventscope.instrumentation import headers as h
+from eventscope.instrumentation.brokers import amqp, amqp_retry, settlement, sources
 from eventscope.instrumentation.brokers.amqp_retry import RetryDelay
 from eventscope.instrumentation.carriers import MappingCarrier
+from eventscope.instrumentation.contrib import suppressed_async
 from eventscope.instrumentation.messages import register_message_type
 from eventscope.instrumentation.producer_decorator import producer
 
@@ -61,13 +63,33 @@ class _IncomingAdapter:
         key = amqp_retry.original_routing_key(
             message.headers, message.exchange, message.routing_key
         )
-        return amqp.attributes(key, message.delivery_tag)
+        return amqp.attributes(
+            key, message.delivery_tag, message.message_id, message.correlation_id
+        )
+
+    def source(self, message: AbstractIncomingMessage) -> tuple[tuple[str, Any], ...]:
+        return channel_source(message.channel)
+
+    def span_destination(self, message: AbstractIncomingMessage, queue: str | None) -> str:
+        return amqp_retry.process_destination(
+            message.headers, message.exchange or "", message.routing_key or "", queue
+        )
 
     def settle(
         self, message: AbstractIncomingMessage, outcome: Outcome, reason: str | None
     ) -> bool:
         return settlement.record(message, outcome, reason)
 
+
+def _read_channel(channel: Any) -> tuple[tuple[str, Any], ...]:
+    # aio-pika's channels keep their connection private since aiormq 9.1.
+    connection = getattr(channel, "_connection", None) or channel.connection
+    url = getattr(connection, "url", None) or connection.connection.url
+    return sources.server(url.host, url.port or 5672)
+
+
+channel_source = sources.ConnectionSources(_read_channel)
+"""``server.address``/``server.port`` of an aio-pika (or aiormq) channel, read once."""
 
 register_message_type(aio_pika.IncomingMessage, _IncomingAdapter())
 
@@ -182,6 +204,7 @@ def consumer(
             system=RABBITMQ.name,
             max_attempts=max_attempts,
             deduplicate=deduplicate,
+            queue=back_to,
         )
 
         async def on_message(message: AbstractIncomingMessage) -> None:
@@ -254,14 +277,31 @@ def _publish_destination(exchange: Any, message: Any, routing_key: str, *a: Any,
     return amqp.destination(exchange.name, routing_key)
 
 
-@producer(_publish_destination, system=RABBITMQ.name)
+def _publish_span_destination(
+    exchange: Any, message: Any, routing_key: str, *a: Any, **k: Any
+) -> str:
+    return amqp.send_destination(exchange.name, routing_key)
+
+
+def _publish_source(exchange: Any, *a: Any, **k: Any) -> tuple[tuple[str, Any], ...]:
+    return channel_source(getattr(exchange, "channel", None))  # None: a stand-in exchange
+
+
+@producer(
+    _publish_destination,
+    system=RABBITMQ.name,
+    source=_publish_source,
+    span_destination=_publish_span_destination,
+)
 async def _publish(
     exchange: Any, message: AbstractMessage, routing_key: str, headers: dict, **kwargs: Any
 ) -> Any:
     message.headers = headers
-    if routing_key:
-        trace.get_current_span().set_attribute(amqp.ROUTING_KEY, routing_key)
-    return await exchange.publish(message, routing_key, **kwargs)
+    if message.message_id is None:  # aiormq would make up one the span cannot know
+        message.message_id = headers.get(h.EVENT_ID)
+    amqp.describe_publish(trace.get_current_span(), routing_key, message, headers)
+    # A contrib AioPikaInstrumentor stays out: eventscope's span is the one.
+    return await suppressed_async(exchange.publish, message, routing_key, **kwargs)
 
 
 class InstrumentedExchange:

@@ -31,6 +31,7 @@ from eventscope.instrumentation.brokers import aio_pika as wrappers
 from eventscope.instrumentation.brokers import amqp_retry
 from eventscope.instrumentation.brokers.amqp_retry import RetryDelay
 from eventscope.instrumentation.brokers.patching import ClassPatches, OriginalMethods
+from eventscope.instrumentation.contrib import wrap_inside
 
 
 class AioPikaInstrumentor:
@@ -74,12 +75,15 @@ class AioPikaInstrumentor:
             @functools.wraps(consume)
             async def traced_consume(queue: Any, callback: Any, *args: Any, **kw: Any):
                 if not wrappers.is_instrumented(callback):
-                    callback = wrappers.consumer(
-                        queue.name,
-                        max_attempts=max_attempts,
-                        deduplicate=deduplicate,
-                        retry_delay=delay,
-                    )(callback)
+                    callback = wrap_inside(
+                        callback,
+                        wrappers.consumer(
+                            queue.name,
+                            max_attempts=max_attempts,
+                            deduplicate=deduplicate,
+                            retry_delay=delay,
+                        ),
+                    )
                 return await consume(queue, callback, *args, **kw)
 
             patches = ClassPatches()

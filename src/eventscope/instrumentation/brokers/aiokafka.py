@@ -33,14 +33,18 @@ from eventscope.instrumentation.brokers.dead_letter_span import note_dead_letter
 from eventscope.instrumentation.brokers.kafka_delivery import (
     KAFKA_MESSAGE_KEY,
     Deliveries,
+    PartitionSources,
     Rewinds,
+    client_source,
     dead_letter_headers,
     key_attribute,
     owner_of,
     record_attributes,
+    record_source,
     topic_of,
 )
 from eventscope.instrumentation.brokers.kafka_headers import KafkaHeadersCarrier
+from eventscope.instrumentation.brokers.sources import Source
 from eventscope.instrumentation.messages import register_message_type
 from eventscope.instrumentation.producer_decorator import producer as _producer
 from eventscope.instrumentation.telemetry import logger
@@ -74,9 +78,22 @@ class RecordAdapter:
         size = None if record.value is None else record.serialized_value_size
         return record_attributes(record.partition, record.offset, record.key, size)
 
+    def source(self, record: ConsumerRecord) -> Source:
+        return record_source(record, record.partition)
+
+    span_destination = None  # the topic / subject / stream / queue, as on the metrics
+
     def settle(self, record: ConsumerRecord, outcome: Outcome, reason: str | None) -> bool:
         owner = owner_of(record)
         return owner is not None and owner.settle(record, outcome, reason)
+
+
+def _client_source(client: Any) -> Source:
+    """An aiokafka client's first bootstrap server and ``client_id``."""
+    if client is None:
+        return ()
+    servers = getattr(client, "_bootstrap_servers", None)
+    return client_source(servers, getattr(client, "_client_id", None))
 
 
 register_message_type(ConsumerRecord, RecordAdapter())
@@ -93,8 +110,11 @@ class InstrumentedProducer:
 
     def __init__(self, producer: Any) -> None:
         self.wrapped = producer
-        self._send = _producer(topic_of, system=KAFKA.name)(self._queue)
-        self._send_and_wait = _producer(topic_of, system=KAFKA.name)(self._deliver)
+        self.source = _client_source(getattr(producer, "client", None))
+        self._send = _producer(topic_of, system=KAFKA.name, source=self.source)(self._queue)
+        self._send_and_wait = _producer(topic_of, system=KAFKA.name, source=self.source)(
+            self._deliver
+        )
 
     async def send(
         self,
@@ -185,6 +205,7 @@ class InstrumentedConsumer:
         dead_letter_suffix: str = KAFKA.dead_letter_suffix,
     ) -> None:
         self.wrapped = consumer
+        self.sources = PartitionSources(_client_source(getattr(consumer, "_client", None)))
         self.dead_letter_producer = getattr(dead_letter_producer, "wrapped", dead_letter_producer)
         self.dead_letter_suffix = dead_letter_suffix
         self._rewinds = Rewinds()

@@ -142,6 +142,18 @@ def original_routing_key(
     return key
 
 
+def process_destination(
+    headers: Mapping[str, Any] | None, exchange: str, routing_key: str, queue: str | None
+) -> str:
+    """A delivery's span destination (:func:`amqp.process_destination`), naming where a
+    delayed retry was first published rather than the delay queue it came back through."""
+    if not returned(headers, exchange, routing_key):
+        return amqp.process_destination(exchange, routing_key, queue)
+    key = original_routing_key(headers, exchange, routing_key)
+    first = destination(headers, exchange, routing_key)
+    return amqp.process_destination(first if first != key else "", key, queue)
+
+
 def earlier_attempts(
     headers: Mapping[str, Any] | None, exchange: str | None, routing_key: str | None
 ) -> int:

@@ -38,19 +38,10 @@ from typing import Any
 import confluent_kafka
 
 from eventscope.instrumentation.brokers import kafka
+from eventscope.instrumentation.contrib import NativeView
 
 _CONNECTION_SETTINGS = ("bootstrap.servers", "client.id", "logger", "error_cb")
 _CONNECTION_PREFIXES = ("security.", "sasl.", "ssl.", "socket.", "broker.")
-
-
-class _Original:
-    """A client seen through its base class's methods (what the wrappers call)."""
-
-    def __init__(self, client: Any, cls: type) -> None:
-        self._view = super(cls, client)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._view, name)
 
 
 def _connection_settings(args: tuple, kwargs: dict) -> dict[str, Any]:
@@ -94,7 +85,9 @@ def _classes(producer_cls: type, consumer_cls: type) -> tuple[type, type]:
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
-            self._eventscope = kafka.InstrumentedProducer(_Original(self, Producer))
+            self._eventscope = kafka.InstrumentedProducer(
+                NativeView(self, Producer), _connection_settings(args, kwargs)
+            )
 
         def produce(self, *args: Any, **kwargs: Any) -> None:
             if kafka.publishing():  # an instrument_producer wrapper is on it already
@@ -106,9 +99,10 @@ def _classes(producer_cls: type, consumer_cls: type) -> tuple[type, type]:
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
-            dead_letters = _DeadLetterProducer(_connection_settings(args, kwargs), producer_cls)
+            settings = _connection_settings(args, kwargs)
+            dead_letters = _DeadLetterProducer(settings, producer_cls)
             self._eventscope = kafka.InstrumentedConsumer(
-                _Original(self, Consumer), dead_letter_producer=dead_letters
+                NativeView(self, Consumer), dead_letter_producer=dead_letters, config=settings
             )
 
         def poll(self, *args: Any, **kwargs: Any) -> Any:

@@ -23,6 +23,7 @@ retried in place and dead-lettered to ``<topic>.dlq`` (see
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextvars import ContextVar
 from typing import Any
 
@@ -34,14 +35,19 @@ from eventscope.instrumentation.brokers.dead_letter_span import note_dead_letter
 from eventscope.instrumentation.brokers.kafka_delivery import (
     KAFKA_MESSAGE_KEY,
     Deliveries,
+    PartitionSources,
     Rewinds,
+    client_source,
     dead_letter_headers,
     key_attribute,
     owner_of,
     record_attributes,
+    record_source,
     topic_of,
 )
 from eventscope.instrumentation.brokers.kafka_headers import KafkaHeadersCarrier
+from eventscope.instrumentation.brokers.sources import Source
+from eventscope.instrumentation.contrib import native
 from eventscope.instrumentation.messages import register_message_type
 from eventscope.instrumentation.producer_decorator import producer as _producer
 
@@ -79,6 +85,11 @@ class MessageAdapter:
         size = None if value is None else len(value)
         return record_attributes(message.partition(), message.offset(), message.key(), size)
 
+    def source(self, message: Message) -> Source:
+        return record_source(message, message.partition())
+
+    span_destination = None  # the topic / subject / stream / queue, as on the metrics
+
     def settle(self, message: Message, outcome: Outcome, reason: str | None) -> bool:
         owner = owner_of(message)
         return owner is not None and owner.settle(message, outcome, reason)
@@ -97,9 +108,11 @@ class InstrumentedProducer:
     ``on_delivery``'s business).  Everything else is the wrapped producer's.
     """
 
-    def __init__(self, producer: Any) -> None:
-        self.wrapped = producer
-        self._send = _producer(topic_of, system=KAFKA.name)(self._produce)
+    def __init__(self, producer: Any, config: Mapping[str, Any] | None = None) -> None:
+        # Around a contrib AutoInstrumentedProducer: its produce() would add a second span.
+        self.wrapped = native(producer)
+        self.source = _config_source(config)
+        self._send = _producer(topic_of, system=KAFKA.name, source=self.source)(self._produce)
 
     def produce(
         self,
@@ -157,8 +170,11 @@ class InstrumentedConsumer:
         *,
         dead_letter_suffix: str = KAFKA.dead_letter_suffix,
         flush_timeout: float = 10.0,
+        config: Mapping[str, Any] | None = None,
     ) -> None:
-        self.wrapped = consumer
+        # Around a contrib AutoInstrumentedConsumer: its poll() would add two spans.
+        self.wrapped = native(consumer)
+        self.sources = PartitionSources(_config_source(config))
         self.dead_letter_producer = getattr(dead_letter_producer, "wrapped", dead_letter_producer)
         self.dead_letter_suffix = dead_letter_suffix
         self.flush_timeout = flush_timeout
@@ -304,9 +320,23 @@ class InstrumentedConsumer:
         return getattr(self.wrapped, name)
 
 
-def instrument_producer(producer: Any) -> InstrumentedProducer:
-    """Wrap a ``confluent_kafka.Producer`` so every ``produce()`` is traced and counted."""
-    return InstrumentedProducer(producer)
+def _config_source(config: Mapping[str, Any] | None) -> Source:
+    """The client's source pairs from its configuration (confluent-kafka's clients do
+    not expose theirs): the first ``bootstrap.servers`` entry and ``client.id``."""
+    if not config:
+        return ()
+    return client_source(config.get("bootstrap.servers"), config.get("client.id"))
+
+
+def instrument_producer(
+    producer: Any, *, config: Mapping[str, Any] | None = None
+) -> InstrumentedProducer:
+    """Wrap a ``confluent_kafka.Producer`` so every ``produce()`` is traced and counted.
+
+    ``config``, the producer's configuration, gives its spans and metrics
+    ``server.address``/``server.port`` and ``messaging.client.id``.
+    """
+    return InstrumentedProducer(producer, config)
 
 
 def instrument_consumer(
@@ -315,11 +345,14 @@ def instrument_consumer(
     *,
     dead_letter_suffix: str = KAFKA.dead_letter_suffix,
     flush_timeout: float = 10.0,
+    config: Mapping[str, Any] | None = None,
 ) -> InstrumentedConsumer:
-    """Wrap a ``confluent_kafka.Consumer`` so retries and dead letters happen on Kafka."""
+    """Wrap a ``confluent_kafka.Consumer`` so retries and dead letters happen on Kafka
+    (``config`` as for :func:`instrument_producer`)."""
     return InstrumentedConsumer(
         consumer,
         dead_letter_producer,
         dead_letter_suffix=dead_letter_suffix,
         flush_timeout=flush_timeout,
+        config=config,
     )

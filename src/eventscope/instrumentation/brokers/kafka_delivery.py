@@ -22,6 +22,7 @@ from typing import Any, Protocol
 from eventscope.catalog import Attr, Outcome
 from eventscope.instrumentation import headers as h
 from eventscope.instrumentation.brokers.kafka_headers import KafkaHeadersCarrier
+from eventscope.instrumentation.brokers.sources import Source, server
 from eventscope.instrumentation.header_text import text_key
 
 # Kafka span attributes of the OpenTelemetry messaging conventions.
@@ -153,6 +154,46 @@ def dead_letter_headers(
     carrier.set(h.DEAD_LETTER_REASON, reason or "unspecified")
     carrier.set(h.ORIGINAL_DESTINATION, topic)
     return copied
+
+
+def client_source(servers: str | Sequence[str] | None, client_id: str | None) -> Source:
+    """A Kafka client's ``server.address``/``server.port`` (its first bootstrap server:
+    the broker it contacts first, known without a lookup) and ``messaging.client.id``."""
+    first = servers.split(",")[0] if isinstance(servers, str) else next(iter(servers or ()), "")
+    first = first.strip().rpartition("://")[2]
+    host, _, port = first.rpartition(":")
+    if not host:
+        host, port = first, ""
+    pairs = server(host.strip("[]"), int(port) if port.isdigit() else None)
+    return (*pairs, (Attr.CLIENT_ID, str(client_id))) if client_id else pairs
+
+
+class PartitionSources:
+    """A consumer's source per partition: its client's pairs and the partition id,
+    built once per partition (the metrics' ``messaging.destination.partition.id``)."""
+
+    __slots__ = ("_by_partition", "client")
+
+    def __init__(self, client: Source = ()) -> None:
+        self.client = client
+        self._by_partition: dict[int, Source] = {}
+
+    def __call__(self, partition: int) -> Source:
+        found = self._by_partition.get(partition)
+        if found is None:
+            found = self._by_partition[partition] = (*self.client, (Attr.PARTITION, str(partition)))
+        return found
+
+
+unowned = PartitionSources()
+"""The sources of records from a consumer eventscope does not wrap: the partition only."""
+
+
+def record_source(record: Any, partition: int) -> Source:
+    """The source of a consumed record: its consumer's, if eventscope wraps it."""
+    owner = owner_of(record)
+    sources = getattr(owner, "sources", unowned) if owner is not None else unowned
+    return sources(partition)
 
 
 def record_attributes(partition: int, offset: int, key: Any, size: int | None) -> dict[str, Any]:

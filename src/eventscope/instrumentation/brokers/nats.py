@@ -30,18 +30,23 @@ from contextvars import ContextVar
 from typing import Any
 
 from nats.aio.msg import Msg
+from opentelemetry import trace
 
-from eventscope.catalog import NATS, Outcome
+from eventscope.catalog import NATS, Attr, Outcome
 from eventscope.instrumentation import headers as h
-from eventscope.instrumentation.brokers import settlement
+from eventscope.instrumentation.brokers import settlement, sources
+from eventscope.instrumentation.brokers.sources import Source
 from eventscope.instrumentation.carriers import MappingCarrier
 from eventscope.instrumentation.header_text import ascii_count
 from eventscope.instrumentation.messages import register_message_type
 from eventscope.instrumentation.producer_decorator import producer
 
-STREAM = "messaging.nats.stream.name"
-SEQUENCE = "messaging.nats.message.stream_sequence"
-SUBSCRIPTION = "messaging.destination.subscription.name"
+# semconv 1.44 defines no NATS attributes: the stream and its sequence are eventscope's.
+STREAM = "eventscope.nats.stream.name"
+SEQUENCE = "eventscope.nats.message.stream_sequence"
+SUBSCRIPTION = Attr.SUBSCRIPTION
+MSG_ID = "Nats-Msg-Id"
+"""JetStream's de-duplication id, set by the publisher: the message's broker-level id."""
 _JETSTREAM_ACK = "$JS.ACK."
 _INSTRUMENTED = "__eventscope_instrumented__"
 _publishing: ContextVar[bool] = ContextVar("eventscope_nats_publishing", default=False)
@@ -76,17 +81,39 @@ class _MsgAdapter:
         return msg.metadata.num_delivered if is_jetstream(msg) else None
 
     def attributes(self, msg: Msg) -> dict[str, Any] | None:
+        headers = msg.headers
+        found = {Attr.MESSAGE_ID: headers[MSG_ID]} if headers and MSG_ID in headers else None
         if not is_jetstream(msg):
-            return None
+            return found
         metadata = msg.metadata
         return {
+            **(found or {}),
             STREAM: metadata.stream,
             SUBSCRIPTION: metadata.consumer,
             SEQUENCE: metadata.sequence.stream,
         }
 
+    def source(self, msg: Msg) -> Source:
+        return client_source(msg._client)
+
+    span_destination = None  # the topic / subject / stream / queue, as on the metrics
+
     def settle(self, msg: Msg, outcome: Outcome, reason: str | None) -> bool:
         return settlement.record(msg, outcome, reason)
+
+
+def _read_url(url: Any) -> Source:
+    return sources.server(url.hostname, url.port)
+
+
+_by_url = sources.SourcesByKey(_read_url)
+
+
+def client_source(client: Any) -> Source:
+    """``server.address``/``server.port`` of the server a NATS client (or a JetStream
+    context) is connected to now: after a reconnect, the new one."""
+    url = getattr(getattr(client, "_nc", client), "connected_url", None)
+    return () if url is None else _by_url(url)
 
 
 register_message_type(Msg, _MsgAdapter())
@@ -201,8 +228,16 @@ def _subject(client: Any, subject: str, *args: Any, **kwargs: Any) -> str:
     return subject
 
 
-@producer(_subject, system=NATS.name)
+def _source(client: Any, *args: Any, **kwargs: Any) -> Source:
+    return client_source(client)
+
+
+@producer(_subject, system=NATS.name, source=_source)
 async def _publish(client: Any, subject: str, payload: bytes, headers: dict, **kwargs: Any) -> Any:
+    if MSG_ID in headers:  # the publisher's JetStream id is the message's id
+        trace.get_current_span().set_attributes(
+            {Attr.MESSAGE_ID: headers[MSG_ID], Attr.EVENT_ID: headers[h.EVENT_ID]}
+        )
     token = _publishing.set(True)
     try:
         return await client.publish(subject, payload, headers=headers, **kwargs)

@@ -85,6 +85,7 @@ class _Unpatched:
 
     def __init__(self, channel: Any, name: str, original: Any) -> None:
         setattr(self, name, functools.partial(original, channel))
+        self.connection = getattr(channel, "connection", None)  # server.address/port
 
 
 def _traced_publish(publish: Any) -> Any:

@@ -30,9 +30,10 @@ import pika
 from opentelemetry import trace
 
 from eventscope.catalog import RABBITMQ, Outcome
-from eventscope.instrumentation.brokers import amqp, amqp_retry, settlement
+from eventscope.instrumentation.brokers import amqp, amqp_retry, settlement, sources
 from eventscope.instrumentation.brokers.amqp_retry import RetryDelay
 from eventscope.instrumentation.carriers import MappingCarrier
+from eventscope.instrumentation.contrib import suppressed
 from eventscope.instrumentation.messages import register_message_type
 from eventscope.instrumentation.producer_decorator import producer
 
@@ -84,15 +85,35 @@ class _DeliveryAdapter:
         return delivery.attempt
 
     def attributes(self, delivery: Delivery) -> dict[str, Any]:
-        method = delivery.method
+        method, properties = delivery.method, delivery.properties
         key = amqp_retry.original_routing_key(
-            delivery.properties.headers, method.exchange, method.routing_key
+            properties.headers, method.exchange, method.routing_key
         )
-        return amqp.attributes(key, method.delivery_tag)
+        return amqp.attributes(
+            key, method.delivery_tag, properties.message_id, properties.correlation_id
+        )
+
+    def source(self, delivery: Delivery) -> tuple[tuple[str, Any], ...]:
+        return connection_source(getattr(delivery.channel, "connection", None))
+
+    def span_destination(self, delivery: Delivery, queue: str | None) -> str:
+        method = delivery.method
+        return amqp_retry.process_destination(
+            delivery.properties.headers, method.exchange, method.routing_key, queue
+        )
 
     def settle(self, delivery: Delivery, outcome: Outcome, reason: str | None) -> bool:
         return settlement.record(delivery, outcome, reason)
 
+
+def _read_connection(connection: Any) -> tuple[tuple[str, Any], ...]:
+    # pika's Connection has the parameters; a BlockingConnection keeps its Connection.
+    params = getattr(connection, "params", None) or connection._impl.params
+    return sources.server(params.host, params.port)
+
+
+connection_source = sources.ConnectionSources(_read_connection)
+"""``server.address``/``server.port`` of a pika connection (blocking or not), read once."""
 
 register_message_type(Delivery, _DeliveryAdapter())
 
@@ -183,6 +204,7 @@ class PikaConsumer:
             system=RABBITMQ.name,
             max_attempts=max_attempts,
             deduplicate=deduplicate,
+            queue=queue,
         )
 
     def consuming(self, queue: str, *, auto_ack: bool) -> PikaConsumer:
@@ -254,7 +276,22 @@ def _publish_destination(
     return amqp.destination(exchange, routing_key)
 
 
-@producer(_publish_destination, system=RABBITMQ.name)
+def _publish_span_destination(
+    channel: Any, exchange: str, routing_key: str, *args: Any, **kwargs: Any
+) -> str:
+    return amqp.send_destination(exchange, routing_key)
+
+
+def _publish_source(channel: Any, *args: Any, **kwargs: Any) -> tuple[tuple[str, Any], ...]:
+    return connection_source(getattr(channel, "connection", None))
+
+
+@producer(
+    _publish_destination,
+    system=RABBITMQ.name,
+    source=_publish_source,
+    span_destination=_publish_span_destination,
+)
 def _publish(
     channel: Any,
     exchange: str,
@@ -265,9 +302,9 @@ def _publish(
     headers: dict[str, Any],
 ) -> Any:
     properties.headers = headers
-    if routing_key:
-        trace.get_current_span().set_attribute(amqp.ROUTING_KEY, routing_key)
-    return channel.basic_publish(exchange, routing_key, body, properties, mandatory)
+    amqp.describe_publish(trace.get_current_span(), routing_key, properties, headers)
+    # A contrib PikaInstrumentor on this channel stays out: eventscope's span is the one.
+    return suppressed(channel.basic_publish, exchange, routing_key, body, properties, mandatory)
 
 
 def publish_properties(properties: pika.BasicProperties | None) -> pika.BasicProperties:

@@ -29,9 +29,12 @@ from collections.abc import Callable, Iterable, Mapping
 from contextvars import ContextVar
 from typing import Any
 
-from eventscope.catalog import REDIS, Outcome
+from opentelemetry import trace
+
+from eventscope.catalog import REDIS, Attr, Outcome
 from eventscope.instrumentation import headers as h
-from eventscope.instrumentation.brokers import settlement
+from eventscope.instrumentation.brokers import settlement, sources
+from eventscope.instrumentation.brokers.sources import Source
 from eventscope.instrumentation.carriers import MappingCarrier
 from eventscope.instrumentation.messages import register_message_type
 from eventscope.instrumentation.producer_decorator import producer
@@ -46,7 +49,8 @@ def publishing() -> bool:
 
 
 NEW = ">"
-ENTRY_ID = "messaging.redis.stream.entry_id"
+ENTRY_ID = Attr.MESSAGE_ID
+"""semconv 1.44 defines no Redis attribute: a stream entry's id is its message id."""
 
 
 def text(value: Any) -> str:
@@ -105,8 +109,39 @@ class _EntryAdapter:
     def attributes(self, entry: StreamEntry) -> dict[str, Any]:
         return {ENTRY_ID: text(entry[0])}
 
+    def source(self, entry: StreamEntry) -> Source:
+        return client_source(entry.client)
+
+    span_destination = None  # the topic / subject / stream / queue, as on the metrics
+
     def settle(self, entry: StreamEntry, outcome: Outcome, reason: str | None) -> bool:
         return settlement.record(entry, outcome, reason)
+
+
+def _read_pool(pool: Any) -> Source:
+    settings = pool.connection_kwargs
+    return sources.server(settings.get("host") or settings.get("path"), settings.get("port"))
+
+
+_by_pool = sources.ConnectionSources(_read_pool)
+
+
+def client_source(client: Any) -> Source:
+    """``server.address``/``server.port`` of a redis-py client (sync or asyncio), read
+    once per connection pool."""
+    return _by_pool(getattr(client, "connection_pool", None))
+
+
+def _xadd_source(client: Any, *args: Any, **kwargs: Any) -> Source:
+    return client_source(client)
+
+
+def _note_entry_id(entry_id: Any, fields: Mapping[str, Any]) -> None:
+    """XADD answered with the entry id: the message's id from now on, on both sides."""
+    if isinstance(entry_id, str | bytes):
+        trace.get_current_span().set_attributes(
+            {ENTRY_ID: text(entry_id), Attr.EVENT_ID: text(fields.get(h.EVENT_ID, ""))}
+        )
 
 
 register_message_type(StreamEntry, _EntryAdapter())
@@ -235,22 +270,26 @@ def _stream_name(client: Any, name: Any, *args: Any, **kwargs: Any) -> str:
     return text(name)
 
 
-@producer(_stream_name, system=REDIS.name, headers_param="fields")
+@producer(_stream_name, system=REDIS.name, headers_param="fields", source=_xadd_source)
 def _xadd(client: Any, name: Any, fields: dict, *args: Any, **kwargs: Any) -> Any:
     token = _publishing.set(True)
     try:
-        return client.xadd(name, fields, *args, **kwargs)
+        entry_id = client.xadd(name, fields, *args, **kwargs)
     finally:
         _publishing.reset(token)
+    _note_entry_id(entry_id, fields)
+    return entry_id
 
 
-@producer(_stream_name, system=REDIS.name, headers_param="fields")
+@producer(_stream_name, system=REDIS.name, headers_param="fields", source=_xadd_source)
 async def _xadd_async(client: Any, name: Any, fields: dict, *args: Any, **kwargs: Any) -> Any:
     token = _publishing.set(True)
     try:
-        return await client.xadd(name, fields, *args, **kwargs)
+        entry_id = await client.xadd(name, fields, *args, **kwargs)
     finally:
         _publishing.reset(token)
+    _note_entry_id(entry_id, fields)
+    return entry_id
 
 
 class InstrumentedRedis:

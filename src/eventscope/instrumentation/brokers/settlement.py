@@ -118,6 +118,7 @@ def handler(
     max_attempts: int | None,
     deduplicate: int = 0,
     batch: bool = False,
+    queue: str | None = None,
 ) -> Callable[[Any], Any]:
     """``fn`` under ``@consumer``, as a one-argument function of the delivered message.
 
@@ -151,6 +152,7 @@ def handler(
         max_attempts=max_attempts,
         batch=batch,
         deduplicate=deduplicate,
+        queue=queue,
     )(inner)
 
 

@@ -35,10 +35,15 @@ from collections import OrderedDict
 from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from opentelemetry import trace
 
 from eventscope.catalog import AWS_SQS, Attr, Outcome
 from eventscope.instrumentation import headers as h
+from eventscope.instrumentation.brokers import sources
 from eventscope.instrumentation.brokers.dead_letter_span import note_dead_letter
+from eventscope.instrumentation.brokers.sources import Source
 from eventscope.instrumentation.brokers.sqs_attributes import SqsAttributesCarrier
 from eventscope.instrumentation.header_text import ascii_count
 from eventscope.instrumentation.messages import register_message_type
@@ -105,11 +110,30 @@ class SqsMessageAdapter:
         return ascii_count(count, max_digits=9)
 
     def attributes(self, message: SqsMessage) -> dict[str, Any] | None:
+        found: dict[str, Any] = {}
+        if "MessageId" in message:
+            found[Attr.MESSAGE_ID] = message["MessageId"]
         body = message.get("Body")
-        return {Attr.BODY_SIZE: len(body.encode())} if isinstance(body, str) else None
+        if isinstance(body, str):
+            found[Attr.BODY_SIZE] = len(body.encode())
+        return found
+
+    def source(self, message: SqsMessage) -> Source:
+        return message.client.source
+
+    span_destination = None  # the topic / subject / stream / queue, as on the metrics
 
     def settle(self, message: SqsMessage, outcome: Outcome, reason: str | None) -> bool:
         return message.client.settle(message, outcome, reason)
+
+
+def _endpoint_source(client: Any) -> Source:
+    """``server.address``/``server.port`` of the client's endpoint (the regional SQS
+    endpoint, or the URL it was given), read once per client."""
+    url = urlsplit(getattr(getattr(client, "meta", None), "endpoint_url", None) or "")
+    if not url.hostname:
+        return ()
+    return sources.server(url.hostname, url.port or (443 if url.scheme == "https" else 80))
 
 
 register_message_type(SqsMessage, SqsMessageAdapter())
@@ -130,8 +154,13 @@ class InstrumentedClient:
     def __init__(self, client: Any, *, retry_delay: int = 0) -> None:
         self.wrapped = client
         self.retry_delay = retry_delay
-        self._send = _producer(_queue, system=AWS_SQS.name)(self._send_message)
-        self._stamp = _producer(_queue, system=AWS_SQS.name)(self._stamp_entry)
+        self.source = _endpoint_source(client)
+        self._send = _producer(_queue, system=AWS_SQS.name, source=self.source)(
+            self._send_message
+        )
+        self._stamp = _producer(_queue, system=AWS_SQS.name, source=self.source)(
+            self._stamp_entry
+        )
         self._dead_letter_urls: dict[str, str] = {}
         self._settled: OrderedDict[str, None] = OrderedDict()
 
@@ -143,9 +172,15 @@ class InstrumentedClient:
         return self._send(QueueUrl, kwargs, SqsAttributesCarrier(attributes))
 
     def _send_message(self, queue_url: str, kwargs: dict, headers: SqsAttributesCarrier) -> dict:
-        return self.wrapped.send_message(
+        response = self.wrapped.send_message(
             QueueUrl=queue_url, MessageAttributes=headers.attributes, **kwargs
         )
+        if isinstance(response, dict) and "MessageId" in response:
+            # SQS's id is the message's id from now on, on both sides.
+            trace.get_current_span().set_attributes(
+                {Attr.MESSAGE_ID: response["MessageId"], Attr.EVENT_ID: headers.get(h.EVENT_ID)}
+            )
+        return response
 
     @_delegates
     def send_message_batch(self, *, QueueUrl: str, Entries: list[dict], **kwargs: Any) -> dict:
