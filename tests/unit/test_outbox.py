@@ -123,7 +123,14 @@ def test_the_metrics_read_the_table_not_the_relay(dsn: str, connection: sqlite3.
     assert value("eventscope_outbox_waiting", messaging_destination_name="orders") == 2
     assert value("eventscope_outbox_oldest_age_seconds", messaging_destination_name="refunds") >= 0
     relay.relay_batch()
-    assert value("eventscope_outbox_waiting", messaging_destination_name="orders") is None
+    # Drained: the destinations read 0 (a panel shows 0, not "No data"); others stay absent.
+    for destination in ("orders", "refunds"):
+        assert value("eventscope_outbox_waiting", messaging_destination_name=destination) == 0
+        assert (
+            value("eventscope_outbox_oldest_age_seconds", messaging_destination_name=destination)
+            == 0
+        )
+    assert value("eventscope_outbox_waiting", messaging_destination_name="invoices") is None
     count = value(
         "eventscope_outbox_relay_duration_seconds_count",
         messaging_system="kafka",

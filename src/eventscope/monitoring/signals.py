@@ -269,4 +269,10 @@ def outbox_relay_rate(scope: Scope, window: str, labels: Iterable[str] = OUTBOX_
 def outbox_relay_failures(
     scope: Scope, window: str, labels: Iterable[str] = (*OUTBOX_TABLE, ERROR_TYPE)
 ) -> str:
-    return _sum(labels, _rate(catalog.OUTBOX_RELAY_FAILURES, scope, window))
+    """Failed publishes per second, or 0 for every relay that published and failed none
+    (the counter has no series before its first error type is known)."""
+    labels = tuple(labels)
+    failures = _sum(labels, _rate(catalog.OUTBOX_RELAY_FAILURES, scope, window))
+    known = [label for label in labels if label != ERROR_TYPE]
+    zero = _sum(known, _rate(catalog.OUTBOX_RELAY_DURATION, scope, window, "_count"))
+    return f"({failures} or 0 * {zero})"

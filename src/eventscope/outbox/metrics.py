@@ -80,6 +80,9 @@ def register_metrics(
     waiting_metric, age_metric = catalog.OUTBOX_WAITING, catalog.OUTBOX_OLDEST_AGE
     duration_metric, failure_metric = catalog.OUTBOX_RELAY_DURATION, catalog.OUTBOX_RELAY_FAILURES
 
+    seen: set[str] = set()
+    """Destinations this process has seen waiting rows for, or published to."""
+
     class OutboxCollector:
         def collect(self) -> Iterable[Any]:
             waiting = GaugeMetricFamily(
@@ -90,19 +93,25 @@ def register_metrics(
             age = GaugeMetricFamily(
                 age_metric.prometheus_name, age_metric.help, labels=age_metric.prometheus_labels
             )
+            durations, failures = stats.snapshot() if stats is not None else ({}, {})
             try:
                 readings = list(backlog())
             except Exception as exc:  # a database that is down reads as no reading, not 0
                 logger.warning("outbox %s: backlog unavailable: %s", outbox, exc)
-                readings = []
-            for reading in readings:
-                waiting.add_metric([outbox, reading.destination], reading.waiting)
-                age.add_metric([outbox, reading.destination], reading.oldest_age)
+            else:
+                # A destination seen before with nothing waiting now reads 0, not "No
+                # data": the backlog query only finds destinations with waiting rows.
+                seen.update(durations)
+                drained = seen.difference(r.destination for r in readings)
+                readings += [Backlog(d, 0, 0.0) for d in sorted(drained)]
+                seen.update(r.destination for r in readings)
+                for reading in readings:
+                    waiting.add_metric([outbox, reading.destination], reading.waiting)
+                    age.add_metric([outbox, reading.destination], reading.oldest_age)
             yield waiting
             yield age
             if stats is None:
                 return
-            durations, failures = stats.snapshot()
             histogram = HistogramMetricFamily(
                 duration_metric.prometheus_name.removesuffix("_total"),
                 duration_metric.help,
