@@ -6,34 +6,24 @@ Tansu; neither may delete or consume what the other publishes.
 
 from __future__ import annotations
 
-import json
 import subprocess
-import sys
 
 import pytest
 from confluent_kafka.admin import AdminClient
+
+from tests.integration.demo_process import demo_summary, start_demo
 
 pytestmark = pytest.mark.kafka
 
 
 def _demo(bootstrap: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [
-            sys.executable, "-m", "eventscope.cli", "demo", "--broker", "kafka",
-            "--bootstrap", bootstrap, "--messages", "300", "--rate", "150",
-            "--poison-rate", "0.05", "--no-metrics-server", "--json",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )  # fmt: skip
+    return start_demo(
+        "kafka", "--bootstrap", bootstrap, "--messages", "300", "--rate", "150"
+    )
 
 
 def _result(run: subprocess.Popen[str]) -> dict:
-    out, err = run.communicate(timeout=180)
-    assert run.returncode == 0, err
-    assert "Traceback" not in err
-    return json.loads(out)
+    return demo_summary(run, timeout=180)
 
 
 def test_two_runs_on_one_cluster_keep_to_their_own_topics(bootstrap: str) -> None:

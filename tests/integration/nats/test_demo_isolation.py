@@ -7,34 +7,22 @@ session's private NATS server.
 from __future__ import annotations
 
 import asyncio
-import json
 import subprocess
-import sys
 
 import nats
 import pytest
+
+from tests.integration.demo_process import demo_summary, start_demo
 
 pytestmark = pytest.mark.nats
 
 
 def _demo(nats_url: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [
-            sys.executable, "-m", "eventscope.cli", "demo", "--broker", "nats", "--url", nats_url,
-            "--messages", "600", "--rate", "300", "--poison-rate", "0.05",
-            "--no-metrics-server", "--json",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )  # fmt: skip
+    return start_demo("nats", "--url", nats_url, "--messages", "600", "--rate", "300")
 
 
 def _result(run: subprocess.Popen[str]) -> dict:
-    out, err = run.communicate(timeout=120)
-    assert run.returncode == 0, err
-    assert "Traceback" not in err
-    return json.loads(out)
+    return demo_summary(run, timeout=120)
 
 
 async def _demo_streams(url: str) -> list[str]:

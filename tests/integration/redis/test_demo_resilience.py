@@ -6,35 +6,25 @@ session's private Redis server, so killing connections touches nobody else's.
 
 from __future__ import annotations
 
-import json
 import subprocess
-import sys
 import time
 
 import pytest
 import redis
 
+from tests.integration.demo_process import demo_summary, start_demo
+
 pytestmark = pytest.mark.redis
 
 
 def _demo(redis_url: str, messages: int) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [
-            sys.executable, "-m", "eventscope.cli", "demo", "--broker", "redis",
-            "--url", redis_url, "--messages", str(messages), "--rate", "300",
-            "--poison-rate", "0.05", "--no-metrics-server", "--json",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )  # fmt: skip
+    return start_demo(
+        "redis", "--url", redis_url, "--messages", str(messages), "--rate", "300"
+    )
 
 
 def _result(run: subprocess.Popen[str]) -> dict:
-    out, err = run.communicate(timeout=120)
-    assert run.returncode == 0, err
-    assert "Traceback" not in err
-    return json.loads(out)
+    return demo_summary(run, timeout=120)
 
 
 def _holds(result: dict, messages: int) -> None:
